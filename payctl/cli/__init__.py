@@ -1,0 +1,111 @@
+"""The command line: Typer only. Each command parses options, calls one API function and hands
+the result to payctl.ui. Errors are mapped to exit codes here, once."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from payctl import __version__
+
+app = typer.Typer(
+    name="payctl",
+    help="Plan, deploy and watch the payment platform's CloudFormation across accounts and regions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=True,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class Options:
+    workspace: Path | None
+    debug: bool
+    local: bool
+
+    def open_workspace(self) -> Any:
+        from payctl.automation import Workspace
+
+        return Workspace(self.workspace or Path.cwd(), search=self.workspace is None)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"payctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", help="Workspace folder (default: the one containing the current directory).",
+        envvar="PAYCTL_WORKSPACE")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and AWS call details.")] = False,
+    local: Annotated[bool, typer.Option(
+        "--local", help="Run against the local AWS emulator on 127.0.0.1 (started if needed).",
+        envvar="PAYCTL_LOCAL")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    ctx.obj = Options(workspace=workspace, debug=debug, local=local)
+
+
+def options(ctx: typer.Context) -> Options:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, Options)
+    return obj
+
+
+def _register() -> None:
+    from payctl.cli import templates  # noqa: F401  (commands register themselves on `app`)
+
+
+def main() -> None:
+    """Entry point: run the app and map errors to exit codes in this one place."""
+    import click
+
+    from payctl.errors import PayctlError, ProblemsError
+
+    _register()
+    debug = "--debug" in sys.argv or os.environ.get("PAYCTL_DEBUG") == "1"
+    try:
+        app(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as usage:
+        usage.show()
+        sys.exit(usage.exit_code)
+    except click.exceptions.Abort:
+        sys.exit(130)
+    except PayctlError as error:
+        from rich.markup import escape
+
+        from payctl.ui import stderr
+        from payctl.ui.problems import show_problems
+
+        if debug:
+            stderr().print_exception()
+        if isinstance(error, ProblemsError):
+            show_problems(error)
+        stderr().print(f"[red]error:[/red] {escape(error.message)}", highlight=False)
+        if error.hint:
+            stderr().print(f"  hint: {escape(error.hint)}", highlight=False)
+        sys.exit(error.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+    except Exception:
+        if debug:
+            raise
+        import traceback
+
+        print(f"payctl {__version__}: unexpected error (a bug; please report it with --debug output):\n"
+              f"  {traceback.format_exc().strip().splitlines()[-1]}", file=sys.stderr)
+        sys.exit(70)
