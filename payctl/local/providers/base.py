@@ -1,0 +1,213 @@
+"""The provider framework: how a CloudFormation resource type is plugged into moto.
+
+moto's CloudFormation finds resource types among the *direct* subclasses of
+`moto.core.common_models.CloudFormationModel` and calls classmethods on them
+(`create_from_cloudformation_json`, `update_from_cloudformation_json`, ...).
+A provider here is `class X(Provider, CloudFormationModel)`: `Provider` turns those calls
+into three small hooks a type implements against moto's own service backend:
+
+- `create()`: make the resource, set `physical_resource_id` and the `GetAtt` values;
+- `update(old)`: apply changed properties in place (only called when no property in
+  `REPLACE_ON` changed; otherwise the framework creates a replacement, then deletes the old
+  resource, as CloudFormation does);
+- `destroy()`: delete the backend resource.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+from typing import Any, ClassVar
+
+from botocore import xform_name
+from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
+from moto.utilities.utils import get_partition
+
+Properties = dict[str, Any]
+
+
+class Provider:
+    TYPE: ClassVar[str]
+    # The property holding the resource's name ("" when the type has none); moto generates
+    # `{stack}-{logical id}-{random}` when the template leaves it out.
+    NAME_PROPERTY: ClassVar[str] = ""
+    # Properties whose change makes CloudFormation replace the resource (the type's
+    # `createOnlyProperties` in its CloudFormation schema).
+    REPLACE_ON: ClassVar[frozenset[str]] = frozenset()
+    # Names accepted by Fn::GetAtt.
+    ATTRIBUTES: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(
+        self,
+        account_id: str,
+        region_name: str,
+        name: str,
+        properties: Properties,
+        logical_id: str = "",
+        stack_id: str = "",
+        deletion_policy: str = "Delete",
+    ) -> None:
+        self.account_id = account_id
+        self.region_name = region_name
+        self.name = name
+        self.properties = properties
+        self.logical_id = logical_id
+        self.stack_id = stack_id
+        self.deletion_policy = deletion_policy
+        self.physical_resource_id = ""
+        self.attributes: dict[str, Any] = {}
+
+    # --- hooks a type implements -------------------------------------------------------
+    def create(self) -> None:
+        raise NotImplementedError
+
+    def update(self, old: Properties) -> None:
+        raise NotImplementedError
+
+    def destroy(self) -> None:
+        raise NotImplementedError
+
+    # --- helpers for the hooks -----------------------------------------------------------
+    @property
+    def partition(self) -> str:
+        return get_partition(self.region_name)
+
+    @property
+    def stack_name(self) -> str:
+        # arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID
+        parts = self.stack_id.split("/")
+        return parts[1] if len(parts) > 2 else "stack"
+
+    def prop(self, key: str, default: Any = None) -> Any:
+        return self.properties.get(key, default)
+
+    def tag_list(self, key: str = "Tags") -> list[dict[str, str]]:
+        """Tags as AWS APIs take them: [{"Key": ..., "Value": ...}] (templates may give a map)."""
+        tags = self.properties.get(key) or []
+        if isinstance(tags, dict):
+            return [{"Key": k, "Value": str(v)} for k, v in tags.items()]
+        return [{"Key": t["Key"], "Value": str(t["Value"])} for t in tags]
+
+    def tag_map(self, key: str = "Tags") -> dict[str, str]:
+        return {t["Key"]: t["Value"] for t in self.tag_list(key)}
+
+    def api_kwargs(self, *skip: str, properties: Properties | None = None) -> dict[str, Any]:
+        """Top-level properties (all, or those given) renamed the way moto's backends name API
+        parameters (`DBClusterIdentifier` -> `db_cluster_identifier`)."""
+        given = self.properties if properties is None else properties
+        return {xform_name(k): v for k, v in given.items() if k not in skip}
+
+    def changed(self, old: Properties, *keys: str) -> bool:
+        return any(old.get(k) != self.properties.get(k) for k in keys)
+
+    def changes(self, old: Properties, *skip: str) -> Properties:
+        """Properties whose value differs from `old` (removed ones are not included)."""
+        return {k: v for k, v in self.properties.items() if old.get(k) != v and k not in skip}
+
+    def random_suffix(self, length: int = 12) -> str:
+        return "".join(random.choices(string.ascii_lowercase + string.digits, k=length))
+
+    # --- what moto's CloudFormation calls ------------------------------------------------
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name not in self.attributes:
+            raise UnformattedGetAttTemplateException()
+        return self.attributes[attribute_name]
+
+    def is_created(self) -> bool:
+        return True
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Provider:
+        resource = cls(
+            account_id,
+            region_name,
+            resource_name,
+            cloudformation_json.get("Properties") or {},
+            logical_id=kwargs.get("LogicalId", ""),
+            stack_id=kwargs.get("StackId", ""),
+            deletion_policy=cloudformation_json.get("DeletionPolicy", "Delete"),
+        )
+        resource.create()
+        return resource
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Provider,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Provider:
+        old = original_resource
+        new_properties = cloudformation_json.get("Properties") or {}
+        old.deletion_policy = cloudformation_json.get("DeletionPolicy", "Delete")
+        changed = {k for k in old.properties.keys() | new_properties.keys() if old.properties.get(k) != new_properties.get(k)}
+        if not changed:
+            return old
+        if not changed & (cls.REPLACE_ON | {cls.NAME_PROPERTY}):
+            previous, old.properties = old.properties, new_properties
+            old.update(previous)
+            return old
+        # Replacement: CloudFormation creates the new resource first, so a fixed name cannot be kept.
+        if cls.NAME_PROPERTY and new_properties.get(cls.NAME_PROPERTY) not in (None, ""):
+            if new_properties[cls.NAME_PROPERTY] == old.properties.get(cls.NAME_PROPERTY):
+                raise ValidationError(
+                    message=(
+                        "CloudFormation cannot update a stack when a custom-named resource requires "
+                        f"replacing. Rename {old.name} and update the stack again."
+                    )
+                )
+        replacement = cls(
+            account_id,
+            region_name,
+            new_resource_name,
+            new_properties,
+            logical_id=old.logical_id,
+            stack_id=old.stack_id,
+            deletion_policy=old.deletion_policy,
+        )
+        replacement.create()
+        old.destroy()
+        return replacement
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """Called by moto's ResourceMap when a stack (or a removed resource) is deleted."""
+        self.destroy()
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> None:
+        # moto only falls back to this when `delete()` is missing; find the live resource by
+        # its physical id among the instances moto tracks for this class.
+        for resource in list(cls.instances_tracked):  # type: ignore[attr-defined]
+            if (
+                resource.physical_resource_id == resource_name
+                and resource.account_id == account_id
+                and resource.region_name == region_name
+            ):
+                resource.destroy()
