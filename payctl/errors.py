@@ -51,8 +51,8 @@ class TemplateError(ProblemsError):
     """Fragments that cannot be merged into templates."""
 
 
-class LintFailed(ProblemsError):
-    """Rendered templates with cfn-lint errors or policy violations."""
+class LintFailed(PayctlError):
+    """Rendered templates with cfn-lint errors or policy violations (already reported)."""
 
 
 class AwsError(PayctlError):

@@ -54,4 +54,4 @@ def validate(
     report = workspace.validate(names, use_cache=not no_cache)
     show_lint(report, environments=names or workspace.environments.names())
     if report.errors:
-        raise LintFailed([finding.problem for finding in report.errors])
+        raise LintFailed(f"{len(report.errors)} lint errors")

@@ -124,7 +124,7 @@ def _problems_from(error: ValidationError, merged: Merged, display: str) -> list
 
 def _cross_environment_problems(loaded: list[tuple[Environment, Merged, str]]) -> list[Problem]:
     problems: list[Problem] = []
-    networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, str, int]] = []
+    networks: list[tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, str, str, tuple[str, int]]] = []
     seen: dict[tuple[str, str], str] = {}
     for env, merged, display in loaded:
         for field, value in (("accountId", env.account_id), ("environmentSuffix", env.environment_suffix)):
@@ -136,9 +136,11 @@ def _cross_environment_problems(loaded: list[tuple[Environment, Merged, str]]) -
             cidr = env.vpc_cidr(role)
             file, line = merged.origin(("network", "vpcCidr", role), (display, 1))
             network = ipaddress.ip_network(cidr)
-            for other, other_name, other_role, _ in networks:
-                if network.overlaps(other):
+            for other, other_name, other_role, (other_file, other_line) in networks:
+                if network.overlaps(other):  # reported on both sides: either file may be the one to fix
                     problems.append(Problem(file, line, f"network.vpcCidr.{role}",
                                             f"{cidr} overlaps {other} ({other_name} {other_role})"))
-            networks.append((network, env.name, role, line))
+                    problems.append(Problem(other_file, other_line, f"network.vpcCidr.{other_role}",
+                                            f"{other} overlaps {cidr} ({env.name} {role})"))
+            networks.append((network, env.name, role, (file, line)))
     return problems

@@ -207,7 +207,7 @@ class Environment(Model):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,15}$")
     account_id: str = Field(pattern=ACCOUNT_ID)
     environment_suffix: str = Field(pattern=SUFFIX)
-    deploy_order: int = Field(ge=0)
+    deploy_order: int = Field(100, ge=0)  # lower deploys first (dev before staging before prod)
     application: str = Field(pattern=r"^[a-z][a-z0-9-]{1,20}$")
     cost_center: str = Field(min_length=1, max_length=64)
     regions: RegionPair

@@ -114,6 +114,7 @@ class Composer:
     @staticmethod
     def _merge_document(body: CommentedMap, origins: dict[tuple[str, str], Origin], document: Any,
                         display: str, problems: list[Problem]) -> None:
+        header = _header_comment(document)
         for section, value in document.items():
             line = key_line(document, section)
             if section in SCALARS:
@@ -138,6 +139,9 @@ class Composer:
                         continue
                     target[entry] = definition
                     origins[(section, str(entry))] = (display, entry_line)
+                    if header:  # the fragment's opening comment goes above its first entry
+                        target.yaml_set_comment_before_after_key(entry, before=header, indent=2)
+                        header = ""
             else:
                 problems.append(Problem(display, line, section,
                                         f"unknown template section; allowed: {', '.join(ORDER)}"))
@@ -285,6 +289,20 @@ class Composer:
                         body.setdefault(section, CommentedMap())[name] = shared[section][name]
                         template.origins[(section, name)] = self.shared.origin(section, name)
                         pending.append(shared[section][name])
+
+
+def _header_comment(document: Any) -> str:
+    """The comment lines at the top of a fragment file, without their `#`."""
+    tokens = (getattr(document, "ca", None) and document.ca.comment) or None
+    if not tokens or not tokens[1]:
+        return ""
+    lines = []
+    for token in tokens[1]:
+        for line in token.value.splitlines():
+            stripped = line.strip()
+            if stripped.startswith("#"):
+                lines.append(stripped[1:].removeprefix(" "))
+    return "\n".join(lines)
 
 
 def _untagged(tags: Any) -> bool:
