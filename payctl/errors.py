@@ -63,6 +63,22 @@ class AccountMismatch(PayctlError):
     """The credentials reach another account than the environment names."""
 
 
+class ChangeSetFailed(AwsError):
+    """CloudFormation could not create a change set; the message names the nested one that caused it."""
+
+
+class WaitTimedOut(AwsError):
+    """An AWS operation did not reach a final state before payctl's deadline; AWS keeps going."""
+
+
+class ArtifactBucketMissing(PayctlError):
+    """The account and region have no artifact bucket for packaged templates and code."""
+
+
+class PlanFileError(PayctlError):
+    """A saved plan file that cannot be read: not JSON, another schema version, or malformed."""
+
+
 class StackBusy(PayctlError):
     """A stack is in progress; CloudFormation allows one operation at a time."""
 
