@@ -21,6 +21,7 @@ from .base import Provider
 # Modules defining providers. Each imports the moto module whose model it replaces first,
 # because the class defined last for a type wins in moto's type map.
 PROVIDER_MODULES = (
+    "payctl.local.providers.ec2",
     "payctl.local.providers.rds",
 )
 
@@ -32,7 +33,10 @@ def provider_classes() -> list[type[Provider]]:
         classes.extend(
             obj
             for obj in vars(module).values()
-            if isinstance(obj, type) and issubclass(obj, Provider) and obj is not Provider and obj.__module__ == module_name
+            if isinstance(obj, type)
+            and issubclass(obj, Provider)
+            and obj is not Provider
+            and obj.__module__ == module_name
         )
     return classes
 
@@ -46,7 +50,7 @@ def register_all() -> list[str]:
     parsing.get_model_map.cache_clear()
     parsing.get_name_type_map.cache_clear()
     model_map = parsing.get_model_map()
-    not_active = [cls.TYPE for cls in classes if model_map.get(cls.TYPE) is not cls]
+    not_active = [cls.TYPE for cls in classes if model_map.get(cls.TYPE) is not cls]  # type: ignore[comparison-overlap]
     if not_active:
         raise RuntimeError(f"moto's CloudFormation does not use payctl's providers for {not_active}")
     return sorted(cls.TYPE for cls in classes)

@@ -26,6 +26,17 @@ from moto.utilities.utils import get_partition
 Properties = dict[str, Any]
 
 
+def as_tag_list(tags: Any) -> list[dict[str, str]]:
+    """Tags as AWS APIs take them, [{"Key": ..., "Value": ...}]; templates may give a map."""
+    if isinstance(tags, dict):
+        return [{"Key": k, "Value": str(v)} for k, v in tags.items()]
+    return [{"Key": t["Key"], "Value": str(t["Value"])} for t in tags or []]
+
+
+def as_tag_map(tags: Any) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in as_tag_list(tags)}
+
+
 class Provider:
     TYPE: ClassVar[str]
     # The property holding the resource's name ("" when the type has none); moto generates
@@ -82,14 +93,10 @@ class Provider:
         return self.properties.get(key, default)
 
     def tag_list(self, key: str = "Tags") -> list[dict[str, str]]:
-        """Tags as AWS APIs take them: [{"Key": ..., "Value": ...}] (templates may give a map)."""
-        tags = self.properties.get(key) or []
-        if isinstance(tags, dict):
-            return [{"Key": k, "Value": str(v)} for k, v in tags.items()]
-        return [{"Key": t["Key"], "Value": str(t["Value"])} for t in tags]
+        return as_tag_list(self.properties.get(key))
 
     def tag_map(self, key: str = "Tags") -> dict[str, str]:
-        return {t["Key"]: t["Value"] for t in self.tag_list(key)}
+        return as_tag_map(self.properties.get(key))
 
     def api_kwargs(self, *skip: str, properties: Properties | None = None) -> dict[str, Any]:
         """Top-level properties (all, or those given) renamed the way moto's backends name API
@@ -161,7 +168,11 @@ class Provider:
         old = original_resource
         new_properties = cloudformation_json.get("Properties") or {}
         old.deletion_policy = cloudformation_json.get("DeletionPolicy", "Delete")
-        changed = {k for k in old.properties.keys() | new_properties.keys() if old.properties.get(k) != new_properties.get(k)}
+        changed = {
+            k
+            for k in old.properties.keys() | new_properties.keys()
+            if old.properties.get(k) != new_properties.get(k)
+        }
         if not changed:
             return old
         if not changed & (cls.REPLACE_ON | {cls.NAME_PROPERTY}):
@@ -169,14 +180,14 @@ class Provider:
             old.update(previous)
             return old
         # Replacement: CloudFormation creates the new resource first, so a fixed name cannot be kept.
-        if cls.NAME_PROPERTY and new_properties.get(cls.NAME_PROPERTY) not in (None, ""):
-            if new_properties[cls.NAME_PROPERTY] == old.properties.get(cls.NAME_PROPERTY):
-                raise ValidationError(
-                    message=(
-                        "CloudFormation cannot update a stack when a custom-named resource requires "
-                        f"replacing. Rename {old.name} and update the stack again."
-                    )
+        fixed_name = new_properties.get(cls.NAME_PROPERTY) if cls.NAME_PROPERTY else None
+        if fixed_name and fixed_name == old.properties.get(cls.NAME_PROPERTY):
+            raise ValidationError(
+                message=(
+                    "CloudFormation cannot update a stack when a custom-named resource requires "
+                    f"replacing. Rename {old.name} and update the stack again."
                 )
+            )
         replacement = cls(
             account_id,
             region_name,

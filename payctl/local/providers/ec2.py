@@ -3,6 +3,7 @@ associations, Transit Gateway and its VPC attachments."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -10,7 +11,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.ec2 import models as moto_ec2  # defines the moto models replaced below
 from moto.ec2.exceptions import InvalidSecurityGroupNotFoundError
 
-from .base import Properties, Provider
+from .base import Properties, Provider, as_tag_map
 
 
 def _ec2(resource: Provider) -> moto_ec2.EC2Backend:
@@ -42,10 +43,15 @@ def _authorize(ec2: moto_ec2.EC2Backend, group_id: str, rule: Properties, egress
 
 def _revoke(ec2: moto_ec2.EC2Backend, group_id: str, rule_ids: list[str], egress: bool) -> None:
     revoke = ec2.revoke_security_group_egress if egress else ec2.revoke_security_group_ingress
-    try:
+    with contextlib.suppress(InvalidSecurityGroupNotFoundError):  # the group went, and its rules with it
         revoke(group_id, ip_protocol="", from_port="", to_port="", ip_ranges=[], security_rule_ids=rule_ids)
-    except InvalidSecurityGroupNotFoundError:
-        pass  # the group is gone already, and its rules with it
+
+
+def _retag(resource: Provider, old: Properties) -> None:
+    """Replace the tags the template set (other tags, e.g. added by hand, stay)."""
+    ec2 = _ec2(resource)
+    ec2.delete_tags([resource.physical_resource_id], as_tag_map(old.get("Tags")))
+    ec2.create_tags([resource.physical_resource_id], resource.tag_map())
 
 
 def _key(rule: Properties) -> str:
@@ -92,10 +98,7 @@ class SecurityGroup(Provider, CloudFormationModel):
 
     def update(self, old: Properties) -> None:
         self._sync_rules(old)
-        group = ec2_group = _ec2(self).get_security_group_from_id(self.physical_resource_id)
-        if ec2_group is not None:
-            _ec2(self).delete_tags([group.id], {t["Key"]: t["Value"] for t in group.get_tags()})
-            _ec2(self).create_tags([group.id], self.tag_map())
+        _retag(self, old)
 
     def destroy(self) -> None:
         if _ec2(self).get_security_group_from_id(self.physical_resource_id) is not None:
@@ -115,9 +118,11 @@ class SecurityGroupIngress(Provider, CloudFormationModel):
     ATTRIBUTES = frozenset({"Id"})
 
     def create(self) -> None:
-        group = self.prop("GroupId") or _ec2(self).get_security_group_by_name_or_id(self.prop("GroupName")).id
-        self.group_id: str = group
-        rule_ids = _authorize(_ec2(self), group, self.properties, self.EGRESS)
+        self.group_id: str = (
+            self.prop("GroupId")
+            or _ec2(self).describe_security_groups(groupnames=[self.prop("GroupName")])[0].id
+        )
+        rule_ids = _authorize(_ec2(self), self.group_id, self.properties, self.EGRESS)
         self.physical_resource_id = rule_ids[0]
         self.attributes = {"Id": rule_ids[0]}
 
@@ -148,8 +153,7 @@ class NetworkAcl(Provider, CloudFormationModel):
         self.attributes = {"Id": acl.id}
 
     def update(self, old: Properties) -> None:
-        _ec2(self).delete_tags([self.physical_resource_id], {t["Key"]: t["Value"] for t in old.get("Tags") or []})
-        _ec2(self).create_tags([self.physical_resource_id], self.tag_map())
+        _retag(self, old)
 
     def destroy(self) -> None:
         if self.physical_resource_id in _ec2(self).network_acls:
@@ -182,7 +186,9 @@ class NetworkAclEntry(Provider, CloudFormationModel):
     def create(self) -> None:
         _ec2(self).create_network_acl_entry(**self._arguments())
         args = self._arguments()
-        self.physical_resource_id = f"{args['network_acl_id']}|{args['rule_number']}|{str(args['egress']).lower()}"
+        self.physical_resource_id = (
+            f"{args['network_acl_id']}|{args['rule_number']}|{str(args['egress']).lower()}"
+        )
         self.attributes = {"Id": self.physical_resource_id}
 
     def update(self, old: Properties) -> None:
@@ -217,11 +223,18 @@ class SubnetNetworkAclAssociation(Provider, CloudFormationModel):
         self.attributes = {"AssociationId": association.id}
 
     def destroy(self) -> None:
-        # Like EC2, a subnet always has an ACL: it falls back to its VPC's default ACL.
+        # As in EC2, a subnet always has an ACL: it falls back to its VPC's default ACL.
         ec2 = _ec2(self)
-        subnet = ec2.get_subnet(self.prop("SubnetId"))
-        default = next(a for a in ec2.network_acls.values() if a.default and a.vpc_id == subnet.vpc_id)
-        ec2.replace_network_acl_association(_acl_association_of(ec2, subnet.id), default.id)
+        acl = next(
+            (a for a in ec2.network_acls.values() if self.physical_resource_id in a._associations), None
+        )
+        if acl is None:
+            return
+        default = next((a for a in ec2.network_acls.values() if a.default and a.vpc_id == acl.vpc_id), None)
+        if default is None:
+            del acl._associations[self.physical_resource_id]
+        else:
+            ec2.replace_network_acl_association(self.physical_resource_id, default.id)
 
 
 class SubnetRouteTableAssociation(Provider, CloudFormationModel):
@@ -233,7 +246,9 @@ class SubnetRouteTableAssociation(Provider, CloudFormationModel):
     ATTRIBUTES = frozenset({"Id"})
 
     def create(self) -> None:
-        association_id = _ec2(self).associate_route_table(self.prop("RouteTableId"), subnet_id=self.prop("SubnetId"))
+        association_id = _ec2(self).associate_route_table(
+            self.prop("RouteTableId"), subnet_id=self.prop("SubnetId")
+        )
         self.physical_resource_id = association_id
         self.attributes = {"Id": association_id}
 
@@ -255,12 +270,16 @@ class TransitGateway(Provider, CloudFormationModel):
         return {k: str(v) for k, v in self.properties.items() if k not in ("Description", "Tags")}
 
     def create(self) -> None:
-        gateway = _ec2(self).create_transit_gateway(self.prop("Description"), self._options(), self.tag_list())
+        gateway = _ec2(self).create_transit_gateway(
+            self.prop("Description"), self._options(), self.tag_list()
+        )
         self.physical_resource_id = gateway.id
         self.attributes = {"Id": gateway.id, "TransitGatewayArn": gateway.arn}
 
     def update(self, old: Properties) -> None:
-        gateway = _ec2(self).modify_transit_gateway(self.physical_resource_id, self.prop("Description"), self._options())
+        gateway = _ec2(self).modify_transit_gateway(
+            self.physical_resource_id, self.prop("Description"), self._options()
+        )
         gateway.description = self.prop("Description")
 
     def destroy(self) -> None:

@@ -97,7 +97,9 @@ class DBCluster(Provider, CloudFormationModel):
         kwargs["db_cluster_identifier"] = self.physical_resource_id
         cluster = _backend(self.account_id, self.region_name).modify_db_cluster(kwargs)
         if self.changed(old, "Tags"):
-            _backend(self.account_id, self.region_name).clusters[self.physical_resource_id].tags = self.tag_list()
+            _backend(self.account_id, self.region_name).clusters[
+                self.physical_resource_id
+            ].tags = self.tag_list()
         if cluster.manage_master_user_password:
             self.attributes["MasterUserSecret.SecretArn"] = cluster.master_user_secret.secret_arn
 
@@ -151,7 +153,9 @@ class DBInstance(Provider, CloudFormationModel):
 
     def update(self, old: Properties) -> None:
         kwargs = self.api_kwargs(properties=self.changes(old, "Tags"))
-        instance = _backend(self.account_id, self.region_name).modify_db_instance(self.physical_resource_id, kwargs)
+        instance = _backend(self.account_id, self.region_name).modify_db_instance(
+            self.physical_resource_id, kwargs
+        )
         if self.changed(old, "Tags"):
             instance.tags = self.tag_list()
 
@@ -188,7 +192,9 @@ class DBClusterParameterGroup(Provider, CloudFormationModel):
         self._apply_parameters()
 
     def _apply_parameters(self) -> None:
-        group = _backend(self.account_id, self.region_name).db_cluster_parameter_groups[self.physical_resource_id]
+        group = _backend(self.account_id, self.region_name).db_cluster_parameter_groups[
+            self.physical_resource_id
+        ]
         group.parameters.clear()
         group.update_cluster_parameters(
             {"ParameterName": k, "ParameterValue": str(v), "ApplyMethod": "pending-reboot"}
