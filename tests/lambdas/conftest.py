@@ -18,7 +18,7 @@ from moto import mock_aws
 # The helpers module sits beside this file; make it importable whatever pytest's import mode.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from lambda_support import ACCOUNT, REGION  # noqa: E402
+from lambda_support import ACCOUNT, REGION
 
 
 @pytest.fixture(autouse=True)

@@ -66,7 +66,9 @@ class TopicReader:
     def messages(self) -> list[Published]:
         published = []
         while True:
-            batch = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10).get("Messages", [])
+            batch = self._sqs.receive_message(QueueUrl=self._queue_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
             if not batch:
                 return published
             for entry in batch:

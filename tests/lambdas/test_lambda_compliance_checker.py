@@ -120,7 +120,9 @@ def _group_with_rdp_rule() -> tuple[str, str, str]:
 def test_ingress_rule_modified_to_world_rdp_is_critical(compliance):
     module, reader = compliance
     group, ingress, _ = _group_with_rdp_rule()
-    event = load_event("ec2-modify-sg-rules-world.json", {FIXTURE_SG: group, "sgr-0c1d2e3f4a5b60719": ingress})
+    event = load_event(
+        "ec2-modify-sg-rules-world.json", {FIXTURE_SG: group, "sgr-0c1d2e3f4a5b60719": ingress}
+    )
 
     run(module, event)
 
@@ -333,7 +335,9 @@ def test_bucket_created_without_cost_center(compliance):
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_tagging(
         Bucket=BUCKET,
-        Tagging={"TagSet": [{"Key": "Environment", "Value": "dev"}, {"Key": "Application", "Value": "payments"}]},
+        Tagging={
+            "TagSet": [{"Key": "Environment", "Value": "dev"}, {"Key": "Application", "Value": "payments"}]
+        },
     )
 
     run(module, load_event("s3-create-bucket.json"))
@@ -348,7 +352,9 @@ def test_bucket_created_with_all_tags_is_compliant(compliance):
     module, reader = compliance
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET)
-    s3.put_bucket_tagging(Bucket=BUCKET, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in ALL_TAGS.items()]})
+    s3.put_bucket_tagging(
+        Bucket=BUCKET, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in ALL_TAGS.items()]}
+    )
 
     run(module, load_event("s3-create-bucket.json"))
 
@@ -468,7 +474,9 @@ def test_untagging_a_required_key_from_a_table(compliance):
 TRUST = json.dumps(
     {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
     }
 )
 
@@ -478,7 +486,10 @@ def _create_role(boundary: bool, tags: dict[str, str]) -> None:
     iam.create_policy(
         PolicyName="payments-boundary-dev-001",
         PolicyDocument=json.dumps(
-            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}]}
+            {
+                "Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}],
+            }
         ),
     )
     extra: dict[str, Any] = {"PermissionsBoundary": BOUNDARY} if boundary else {}
@@ -540,7 +551,9 @@ def test_role_given_another_boundary(compliance):
 
 def test_role_given_the_environment_boundary_is_compliant(compliance):
     module, reader = compliance
-    event = load_event("iam-put-role-permissions-boundary.json", {"arn:aws:iam::aws:policy/PowerUserAccess": BOUNDARY})
+    event = load_event(
+        "iam-put-role-permissions-boundary.json", {"arn:aws:iam::aws:policy/PowerUserAccess": BOUNDARY}
+    )
 
     run(module, event)
 
@@ -567,7 +580,10 @@ def test_policy_attached_to_a_role_checks_its_boundary(compliance, boundary, exp
     published = reader.messages()
     assert [p.message["ruleId"] for p in published] == expected
     if published:
-        assert published[0].message["details"]["attachedPolicyArn"] == "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+        assert (
+            published[0].message["details"]["attachedPolicyArn"]
+            == "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess"
+        )
 
 
 def test_untagging_cost_center_from_a_role(compliance):
@@ -606,7 +622,12 @@ def test_public_policy_detection_honours_conditions_and_principal_forms():
     policy = {
         "Statement": [
             {**grant, "Sid": "a", "Principal": {"AWS": ["arn:aws:iam::111111111111:root", "*"]}},
-            {**grant, "Sid": "b", "Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}},
+            {
+                **grant,
+                "Sid": "b",
+                "Principal": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}},
+            },
             {**grant, "Sid": "c", "Principal": {"Service": "logging.s3.amazonaws.com"}},
         ]
     }
