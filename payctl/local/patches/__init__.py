@@ -16,9 +16,20 @@ _applied = False
 
 
 def patch_modules() -> list[ModuleType]:
-    from . import drift_api, ec2_zones, intrinsics, nested_stacks, ssm_parameters, stacksets, template_url, yaml_tags
+    from . import (
+        drift_api,
+        ec2_zones,
+        intrinsics,
+        nested_stacks,
+        ssm_parameters,
+        stacksets,
+        template_url,
+        update_dependencies,
+        yaml_tags,
+    )
 
-    return [nested_stacks, yaml_tags, intrinsics, template_url, ssm_parameters, ec2_zones, stacksets, drift_api]
+    return [nested_stacks, yaml_tags, intrinsics, template_url, ssm_parameters, ec2_zones,
+            update_dependencies, stacksets, drift_api]
 
 
 def check_all() -> None:
