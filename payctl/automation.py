@@ -3,6 +3,7 @@
     ws = Workspace("path/to/checkout")
     rendered = ws.environment("prod").render()
     report = ws.validate()
+    plan = ws.environment("prod").plan(on_event=print)   # change sets, deleted again afterwards
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from payctl.config import Environment, Environments, find_workspace, load_environments
 from payctl.lint import LintReport, lint
@@ -18,13 +20,31 @@ from payctl.templates import Composer, RenderedSet, render_environment
 from payctl.templates.compose import Template
 from payctl.templates.render import Format
 
+if TYPE_CHECKING:  # boto3 is imported only by commands that talk to AWS
+    from payctl.aws.session import AwsSession
+    from payctl.plan import Difference, Plan
+    from payctl.plan.events import OnEvent
+    from payctl.plan.fresh import CurrentState, StackKey
+    from payctl.plan.planner import EnvironmentPlanner, PlanOptions
+
 
 class Workspace:
     """A checkout holding envs/, stacks/ and lambdas/."""
 
-    def __init__(self, path: Path | str | None = None, *, search: bool = True) -> None:
+    def __init__(self, path: Path | str | None = None, *, search: bool = True,
+                 aws: AwsSession | None = None) -> None:
         start = Path(path) if path is not None else Path.cwd()
         self.root = find_workspace(start) if search else find_workspace(start, explicit=start)
+        self._aws = aws
+
+    @property
+    def aws(self) -> AwsSession:
+        """Clients for every account and region; pass `aws=AwsSession(endpoint_url=...)` for an emulator."""
+        if self._aws is None:
+            from payctl.aws.session import AwsSession
+
+            self._aws = AwsSession()
+        return self._aws
 
     @cached_property
     def environments(self) -> Environments:
@@ -67,6 +87,28 @@ class Workspace:
         return lint(self.render(names), self.cache_dir / "lint" if use_cache else None,
                     extra=self.standalone_templates().values())
 
+    def plan(self, names: list[str] | None = None, *, options: PlanOptions | None = None,
+             on_event: OnEvent | None = None, parallel: int = 4) -> Plan:
+        """One Plan for the named environments (all by default), planned concurrently."""
+        from payctl.plan.planner import plan_environments
+
+        planners = [handle.planner(options, on_event) for handle in self.select(names)]
+        return plan_environments(planners, parallel=parallel)
+
+    def current_state(self, names: list[str] | None = None) -> dict[StackKey, CurrentState]:
+        """Templates and parameters as rendered now, stacks as deployed now: what a saved plan is
+        checked against."""
+        state: dict[StackKey, CurrentState] = {}
+        for handle in self.select(names):
+            state.update(handle.planner().current_state())
+        return state
+
+    def check_plan(self, saved: Plan) -> list[Difference]:
+        """Why a saved plan is stale (empty when it still describes what would happen)."""
+        from payctl.plan import check_fresh
+
+        return check_fresh(saved, self.current_state([env.environment for env in saved.environments]))
+
 
 @dataclass(frozen=True)
 class EnvironmentHandle:
@@ -79,3 +121,17 @@ class EnvironmentHandle:
 
     def render(self) -> RenderedSet:
         return render_environment(self.workspace.composer, self.config)
+
+    def planner(self, options: PlanOptions | None = None,
+                on_event: OnEvent | None = None) -> EnvironmentPlanner:
+        from payctl.plan.events import ignore
+        from payctl.plan.planner import EnvironmentPlanner, PlanOptions
+
+        return EnvironmentPlanner(self.render(), self.workspace.aws, self.workspace.root,
+                                  options or PlanOptions(), on_event or ignore)
+
+    def plan(self, *, options: PlanOptions | None = None, on_event: OnEvent | None = None) -> Plan:
+        """Change sets for every wave and region of this environment, read into a Plan."""
+        from payctl.plan.planner import plan_environments
+
+        return plan_environments([self.planner(options, on_event)])
