@@ -85,9 +85,16 @@ class CidrPair(Model):
         return _cidr(value)
 
 
+class TransitGatewayPair(Model):
+    """Transit gateways are regional: each region attaches to the hub's gateway in that region."""
+
+    primary: str = Field("", pattern=r"^(tgw-[0-9a-f]{8,17})?$")
+    dr: str = Field("", pattern=r"^(tgw-[0-9a-f]{8,17})?$")
+
+
 class Network(Model):
     vpc_cidr: CidrPair
-    transit_gateway_id: str = Field("", pattern=r"^(tgw-[0-9a-f]{8,17})?$")
+    transit_gateway_id: TransitGatewayPair = TransitGatewayPair()
     transit_gateway_route_cidr: str = "10.0.0.0/8"
     flow_log_retention_days: int = 365
 

@@ -28,7 +28,7 @@ PARAMETERS: dict[str, Value] = {
     "DrRegion": lambda env, role: env.regions.dr,
     "ArtifactBucket": lambda env, role: artifact_bucket(env.account_id, env.region(role)),
     "VpcCidr": lambda env, role: env.vpc_cidr(role),
-    "TransitGatewayId": lambda env, role: env.network.transit_gateway_id,
+    "TransitGatewayId": lambda env, role: getattr(env.network.transit_gateway_id, role),
     "TransitGatewayRouteCidr": lambda env, role: env.network.transit_gateway_route_cidr,
     "FlowLogRetentionDays": lambda env, role: env.network.flow_log_retention_days,
     "DbEngineVersion": lambda env, role: env.database.engine_version,

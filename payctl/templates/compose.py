@@ -201,7 +201,7 @@ class Composer:
                         Type=f"AWS::SSM::Parameter::Value<{item.type}>",
                         Description=f"Read from SSM /<EnvironmentName>/{item.path}, written by an earlier wave.",
                     ))
-                    passed[name], wiring[stack][name] = make("Ref", name), "import"
+                    passed[name], wiring[stack][name] = _pass_down(name, item.type), "import"
                 elif len(producers) == 1:
                     passed[name] = make("GetAtt", f"{producers[0]}.Outputs.{name}")
                     wiring[stack][name] = f"{producers[0]}.{name}"
@@ -211,7 +211,8 @@ class Composer:
                 elif name in shared_parameters:
                     parameters.setdefault(name, shared_parameters[name])
                     origins[("Parameters", str(name))] = self.shared.origin("Parameters", str(name))
-                    passed[name], wiring[stack][name] = make("Ref", name), "env"
+                    passed[name] = _pass_down(name, str(shared_parameters[name].get("Type", "String")))
+                    wiring[stack][name] = "env"
                 elif "Default" not in definition:
                     file, line = template.origin("Parameters", str(name))
                     problems.append(Problem(file, line, f"Parameters.{name}",
@@ -289,6 +290,13 @@ class Composer:
                         body.setdefault(section, CommentedMap())[name] = shared[section][name]
                         template.origins[(section, name)] = self.shared.origin(section, name)
                         pending.append(shared[section][name])
+
+
+def _pass_down(name: str, parameter_type: str) -> Any:
+    """How the master passes one of its parameters to a nested stack, whose parameters are strings."""
+    if parameter_type.startswith("List<") or parameter_type == "CommaDelimitedList":
+        return make("Join", [",", make("Ref", name)])
+    return make("Ref", name)
 
 
 def _header_comment(document: Any) -> str:

@@ -26,6 +26,8 @@ def make(function: str, value: Any) -> Any:
     if isinstance(value, str):
         return TaggedScalar(value=value, tag=f"!{function}")
     node = CommentedSeq(value) if isinstance(value, list) else CommentedMap(value)
+    if isinstance(node, CommentedSeq):
+        node.fa.set_flow_style()  # !Join [",", !Ref X] reads better than a block list
     node.yaml_set_ctag(_ctag(f"!{function}"))
     return node
 

@@ -26,7 +26,7 @@ _original_clean_json: Callable[[Any, Any], Any] | None = None
 
 
 def check() -> None:
-    clean_json = require_attr(parsing, "clean_json", NAME)
+    clean_json = _original_clean_json or require_attr(parsing, "clean_json", NAME)
     require_source(clean_json, "clean_json(", NAME)
     require_source(clean_json, '"Fn::GetAZs"', NAME)
 

@@ -25,7 +25,7 @@ _original: Callable[..., dict[str, Any]] | None = None
 
 
 def check() -> None:
-    method = require_attr(parsing.ResourceMap, "build_resource_diff", NAME)
+    method = _original or require_attr(parsing.ResourceMap, "build_resource_diff", NAME)
     require_params(method, ["self", "other_template", "parameters"], NAME)
 
 

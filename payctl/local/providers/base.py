@@ -15,15 +15,37 @@ into three small hooks a type implements against moto's own service backend:
 
 from __future__ import annotations
 
+import contextlib
 import random
 import string
+from collections.abc import Iterator
 from typing import Any, ClassVar
 
 from botocore import xform_name
-from moto.cloudformation.exceptions import UnformattedGetAttTemplateException, ValidationError
+from moto.cloudformation.exceptions import (
+    CloudFormationError,
+    UnformattedGetAttTemplateException,
+    ValidationError,
+)
 from moto.utilities.utils import get_partition
 
 Properties = dict[str, Any]
+
+
+@contextlib.contextmanager
+def handler_errors(resource: Provider, action: str) -> Iterator[None]:
+    """Report a service's error the way CloudFormation does, as the stack operation's error.
+
+    Without this an S3 or DynamoDB error would reach the CloudFormation client in the other
+    service's protocol, which botocore cannot parse."""
+    try:
+        yield
+    except CloudFormationError:
+        raise
+    except Exception as error:
+        message = getattr(error, "message", None) or str(error)
+        where = f"{action} {resource.logical_id} ({resource.TYPE})"
+        raise ValidationError(message=f"{where}: Resource handler returned message: {message}") from error
 
 
 def as_tag_list(tags: Any) -> list[dict[str, str]]:
@@ -153,7 +175,8 @@ class Provider:
             stack_id=kwargs.get("StackId", ""),
             deletion_policy=cloudformation_json.get("DeletionPolicy", "Delete"),
         )
-        resource.create()
+        with handler_errors(resource, "CREATE_FAILED"):
+            resource.create()
         return resource
 
     @classmethod
@@ -177,7 +200,12 @@ class Provider:
             return old
         if not changed & (cls.REPLACE_ON | {cls.NAME_PROPERTY}):
             previous, old.properties = old.properties, new_properties
-            old.update(previous)
+            with handler_errors(old, "UPDATE_FAILED"):
+                try:
+                    old.update(previous)
+                except Exception:
+                    old.properties = previous  # the resource keeps what it had
+                    raise
             return old
         # Replacement: CloudFormation creates the new resource first, so a fixed name cannot be kept.
         fixed_name = new_properties.get(cls.NAME_PROPERTY) if cls.NAME_PROPERTY else None
@@ -197,13 +225,16 @@ class Provider:
             stack_id=old.stack_id,
             deletion_policy=old.deletion_policy,
         )
-        replacement.create()
-        old.destroy()
+        with handler_errors(replacement, "UPDATE_FAILED"):
+            replacement.create()
+        with handler_errors(old, "DELETE_FAILED"):
+            old.destroy()
         return replacement
 
     def delete(self, account_id: str, region_name: str) -> None:
         """Called by moto's ResourceMap when a stack (or a removed resource) is deleted."""
-        self.destroy()
+        with handler_errors(self, "DELETE_FAILED"):
+            self.destroy()
 
     @classmethod
     def delete_from_cloudformation_json(
