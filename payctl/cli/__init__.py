@@ -64,6 +64,7 @@ def options(ctx: typer.Context) -> Options:
 
 
 def _register() -> None:
+    import payctl.cli.plan  # noqa: F401
     from payctl.cli import templates  # noqa: F401  (commands register themselves on `app`)
 
 

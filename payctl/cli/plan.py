@@ -1,0 +1,91 @@
+"""payctl plan: change sets for every wave and region, shown as a reviewable diff.
+
+Exit codes (docs/plan.md): 0 no changes, 1 error, 2 changes, 3 destructive or security-sensitive
+changes. The mapping of a Plan to 0/2/3 lives here; errors map to 1 in payctl.cli.main.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from payctl.cli import Options, app, options
+from payctl.cli.templates import AllOpt, EnvArg, chosen
+
+if TYPE_CHECKING:
+    from payctl.automation import Workspace
+    from payctl.plan import Plan
+
+EXIT_NO_CHANGES = 0
+EXIT_CHANGES = 2
+EXIT_DANGEROUS = 3
+
+
+def plan_exit_code(plan: Plan) -> int:
+    summary = plan.summary()
+    if summary.dangerous:
+        return EXIT_DANGEROUS
+    return EXIT_CHANGES if summary.has_changes else EXIT_NO_CHANGES
+
+
+def aws_workspace(opts: Options) -> Workspace:
+    """The workspace with its AWS session: real AWS (AWS_PROFILE/AWS_ENDPOINT_URL honoured), or the
+    local emulator with --local, started if it is not running."""
+    from payctl.automation import Workspace
+    from payctl.aws.session import AwsSession
+
+    endpoint = None
+    if opts.local:
+        from payctl.errors import PayctlError
+        from payctl.local.emulator import EmulatorError, ensure_running
+
+        try:
+            status, _started = ensure_running()
+        except EmulatorError as error:
+            raise PayctlError(f"the local emulator did not start: {error}",
+                              hint="see `payctl local status` and its log") from None
+        endpoint = status.endpoint
+    workspace = opts.open_workspace()
+    assert isinstance(workspace, Workspace)
+    return Workspace(workspace.root, search=False, aws=AwsSession(endpoint_url=endpoint))
+
+
+@app.command()
+def plan(
+    ctx: typer.Context,
+    env: EnvArg = None,
+    all_envs: AllOpt = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Write the plan as JSON (schema v1) to stdout.")]
+    = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", "-o", help="Save the plan (JSON) for `payctl apply`; keeps its change sets.")] = None,
+    keep: Annotated[bool, typer.Option(
+        "--keep", help="Keep the change sets (and empty new stacks) instead of deleting them.")] = False,
+    diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show template diffs.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Show what CloudFormation would change in each wave and region, nested stacks included.
+
+    Exit code: 0 no changes, 2 changes, 3 destructive or security-sensitive changes, 1 error."""
+    from payctl.plan import dumps
+    from payctl.plan.events import ignore
+    from payctl.plan.planner import PlanOptions
+    from payctl.ui import stderr, stdout
+    from payctl.ui.plan import PlanProgress, render_plan
+
+    names = chosen(env, all_envs)
+    workspace = aws_workspace(options(ctx))
+    progress = ignore if quiet else PlanProgress(stderr())
+    result = workspace.plan(names, options=PlanOptions(keep=keep or out is not None), on_event=progress)
+    if out is not None:
+        out.write_text(dumps(result), encoding="utf-8")
+        stderr().print(f"saved the plan to {out}", highlight=False)
+    if json_output:
+        sys.stdout.write(dumps(result))
+        sys.stdout.flush()
+    else:
+        render_plan(result, stdout(), diff=diff)
+    raise typer.Exit(plan_exit_code(result))
