@@ -246,8 +246,18 @@ class GlobalTable(Provider, CloudFormationModel):
         if not scaling or self.prop("BillingMode", "PROVISIONED") != "PROVISIONED":
             return
         autoscaling, resource = applicationautoscaling_backends[self.account_id][region], f"table/{self.name}"
+        role = (
+            f"arn:{self.partition}:iam::{self.account_id}:role/aws-service-role/dynamodb.application-autoscaling"
+            ".amazonaws.com/AWSServiceRoleForApplicationAutoScaling_DynamoDBTable"
+        )
         autoscaling.register_scalable_target(
-            "dynamodb", resource, WRITE_DIMENSION, scaling["MinCapacity"], scaling["MaxCapacity"], "", ""
+            "dynamodb",
+            resource,
+            WRITE_DIMENSION,
+            scaling["MinCapacity"],
+            scaling["MaxCapacity"],
+            role,
+            None,  # type: ignore[arg-type]
         )
         tracking = dict(scaling["TargetTrackingScalingPolicyConfiguration"])
         tracking["PredefinedMetricSpecification"] = {

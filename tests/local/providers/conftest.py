@@ -13,7 +13,9 @@ from payctl.local.providers import register_all
 
 
 @pytest.fixture
-def stacks() -> Iterator[Stacks]:
+def stacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[Stacks]:
+    # Loading moto's AMI catalogue costs half a second per region; nothing here needs it.
+    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
     with mock_aws(), warnings.catch_warnings():
         # moto warns about every type it does not model; the test asserts what matters.
         warnings.simplefilter("ignore")

@@ -9,16 +9,24 @@ import boto3
 
 ACCOUNT = "123456789012"  # moto's default account
 
+# Creating a botocore client costs ~0.2 s (endpoint rules); moto intercepts any client's
+# requests while a mock is active, so the clients are shared by all tests.
+_DEFAULT_SESSION = boto3.Session()
+_CLIENTS: dict[tuple[int, str, str], Any] = {}
+
 
 class Stacks:
     """create/update/delete stacks from a Resources mapping and return their outputs."""
 
     def __init__(self, region: str = "us-east-1", session: boto3.Session | None = None) -> None:
         self.region = region
-        self.session = session or boto3.Session()
+        self.session = session or _DEFAULT_SESSION
 
     def client(self, service: str, region: str | None = None) -> Any:
-        return self.session.client(service, region_name=region or self.region)  # type: ignore[call-overload]
+        key = (id(self.session), service, region or self.region)
+        if key not in _CLIENTS:
+            _CLIENTS[key] = self.session.client(service, region_name=key[2])  # type: ignore[call-overload]
+        return _CLIENTS[key]
 
     def in_account(self, account_id: str) -> Stacks:
         """The same helpers acting in another account (moto serves the account of an assumed role)."""
