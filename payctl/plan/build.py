@@ -15,7 +15,15 @@ from typing import Any, get_args
 
 from payctl.aws.changesets import ChangeSetTree
 from payctl.plan.danger import assess, audit_log_groups
-from payctl.plan.documents import Document, compact, load_document, no_echo_parameters, outputs, resources
+from payctl.plan.documents import (
+    Document,
+    compact,
+    load_document,
+    no_echo_parameters,
+    outputs,
+    resources,
+    ssm_parameters,
+)
 from payctl.plan.model import (
     MASK,
     NESTED_STACK,
@@ -23,10 +31,12 @@ from payctl.plan.model import (
     OutputChange,
     ParameterChange,
     PropertyChange,
+    Replacement,
     ResourceChange,
     StackPlan,
     StackStatus,
 )
+from payctl.plan.replacement import requires_recreation
 
 _ACTIONS = frozenset(get_args(Action))
 
@@ -109,32 +119,42 @@ def resource_change(raw: dict[str, Any], masker: Masker) -> ResourceChange:
 
 def template_changes(before: Document | None, after: Document | None) -> tuple[ResourceChange, ...]:
     """Resource changes read from two templates: Add, Remove, or Modify naming the top-level properties
-    that differ. Replacement is unknown from templates (None); only CloudFormation can tell."""
+    that differ. Replacement comes from the resource schema's create-only properties: a changed
+    expression is taken as a changed value (CloudFormation may know better, e.g. an equal Ref)."""
     old, new = resources(before), resources(after)
     changes = []
     for logical_id, resource in new.items():
         if logical_id not in old:
             changes.append(ResourceChange("Add", logical_id, str(resource.get("Type", ""))))
         elif old[logical_id] != resource:
-            details = _differing(old[logical_id], resource)
-            changes.append(ResourceChange("Modify", logical_id, str(resource.get("Type", "")),
-                                          scope=("Properties",), details=details))
+            resource_type = str(resource.get("Type", ""))
+            details = _differing(resource_type, old[logical_id], resource)
+            changes.append(ResourceChange("Modify", logical_id, resource_type,
+                                          replacement=_replacement(details),
+                                          scope=tuple(dict.fromkeys(d.attribute for d in details)),
+                                          details=details))
     changes += [ResourceChange("Remove", logical_id, str(resource.get("Type", "")))
                 for logical_id, resource in old.items() if logical_id not in new]
     return tuple(changes)
 
 
-def _differing(old: Document, new: Document) -> tuple[PropertyChange, ...]:
+def _differing(resource_type: str, old: Document, new: Document) -> tuple[PropertyChange, ...]:
     found = []
     for attribute in sorted(set(old) | set(new)):
         if attribute in ("Type", "Properties") or old.get(attribute) == new.get(attribute):
             continue
-        found.append(PropertyChange(attribute, None, None, "Static", "DirectModification", None))
+        found.append(PropertyChange(attribute, None, "Never", "Static", "DirectModification", None))
     old_properties, new_properties = old.get("Properties") or {}, new.get("Properties") or {}
     for name in sorted(set(old_properties) | set(new_properties)):
         if old_properties.get(name) != new_properties.get(name):
-            found.append(PropertyChange("Properties", name, None, "Static", "DirectModification", None))
+            recreation = requires_recreation(resource_type, name)
+            found.append(PropertyChange("Properties", name, recreation, "Static", "DirectModification", None))
     return tuple(found)
+
+
+def _replacement(details: tuple[PropertyChange, ...]) -> Replacement:
+    recreation = {detail.requires_recreation for detail in details}
+    return "True" if "Always" in recreation else "Conditional" if "Conditionally" in recreation else "False"
 
 
 def text_diff(before: str | None, after: str | None, name: str) -> str:
@@ -145,13 +165,17 @@ def text_diff(before: str | None, after: str | None, name: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
 
 
-def parameter_changes(before: dict[str, str] | None, after: dict[str, str] | None,
-                      masker: Masker) -> tuple[ParameterChange, ...]:
+def parameter_changes(before: dict[str, str] | None, after: dict[str, str] | None, masker: Masker,
+                      ssm_typed: frozenset[str] = frozenset()) -> tuple[ParameterChange, ...]:
     if before is None or after is None:
         return ()
     changes = []
     for name in sorted(set(before) | set(after)):
         old, new = before.get(name), after.get(name)
+        if name in ssm_typed and old is not None and not old.startswith("/"):
+            # CloudFormation reports an SSM-typed parameter by its path (and the value as ResolvedValue);
+            # an emulator reporting the resolved value gives nothing comparable.
+            continue
         no_echo = name in masker.no_echo or MASK in (old, new)
         if old == new or (no_echo and MASK in (old, new) and old is not None and new is not None):
             # A NoEcho value comes back as "****": equal or not, nothing can be said, so nothing is shown.
@@ -237,8 +261,8 @@ def build_stack(inputs: StackInputs, tree: ChangeSetTree | None, *, masker: Mask
         note="changes read from the templates: CloudFormation returned no nested change set"
         if source == "template" and status == "update" else "",
         changes=changes,
-        parameters=parameter_changes(inputs.parameters_before, parameters_after, masker)
-        if status == "update" else (),
+        parameters=parameter_changes(inputs.parameters_before, parameters_after, masker,
+                                     ssm_parameters(after_doc)) if status == "update" else (),
         outputs=output_changes(before_doc, after_doc, inputs.outputs_current, masker)
         if status == "update" else (),
         template_diff=text_diff(inputs.template_before, inputs.template_after, f"{inputs.name}.yaml"),

@@ -50,6 +50,14 @@ def no_echo_parameters(document: Document | None) -> frozenset[str]:
                      if isinstance(definition, dict) and str(definition.get("NoEcho", "")).lower() == "true")
 
 
+def ssm_parameters(document: Document | None) -> frozenset[str]:
+    """Parameters CloudFormation reads from SSM Parameter Store (their value is a parameter path)."""
+    parameters = (document or {}).get("Parameters") or {}
+    return frozenset(name for name, definition in parameters.items()
+                     if isinstance(definition, dict)
+                     and str(definition.get("Type", "")).startswith("AWS::SSM::"))
+
+
 def compact(value: Any) -> str:
     """A short, stable text form of a template value: strings as is, intrinsics in short form."""
     if isinstance(value, str):
