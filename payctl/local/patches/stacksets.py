@@ -21,6 +21,8 @@ NAME = "stacksets"
 
 def check() -> None:
     stack_set = require_attr(cfn_models, "StackSet", NAME)
+    if stack_set.__module__ != cfn_models.__name__:  # already replaced: check moto's own class
+        stack_set = stack_set.__mro__[1]
     require_attr(cfn_models, "StackInstances", NAME)
     require_source(stack_set.__init__, "StackInstances(", NAME)
     require_source(cfn_models.CloudFormationBackend.create_stack_set, "StackSet(", NAME)
