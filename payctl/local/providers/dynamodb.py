@@ -228,7 +228,7 @@ class GlobalTable(Provider, CloudFormationModel):
             as_tag_list(replica.get("Tags")),
             bool(replica.get("DeletionProtectionEnabled", False)),
         )
-        table.__class__ = ReplicaTable
+        table.__class__ = ReplicaTable  # type: ignore[type-abstract]
         self._configure_replica(region, replica, table)
 
     def _configure_replica(self, region: str, replica: Properties, table: MotoTable) -> None:

@@ -24,7 +24,10 @@ def bucket_resources() -> dict[str, Any]:
                 "BucketEncryption": {
                     "ServerSideEncryptionConfiguration": [
                         {
-                            "ServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/payments"},
+                            "ServerSideEncryptionByDefault": {
+                                "SSEAlgorithm": "aws:kms",
+                                "KMSMasterKeyID": "alias/payments",
+                            },
                             "BucketKeyEnabled": True,
                         }
                     ]
@@ -36,13 +39,18 @@ def bucket_resources() -> dict[str, Any]:
                     "RestrictPublicBuckets": True,
                 },
                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
-                "LoggingConfiguration": {"DestinationBucketName": ref("Logs"), "LogFilePrefix": "s3/app-artifacts/"},
+                "LoggingConfiguration": {
+                    "DestinationBucketName": ref("Logs"),
+                    "LogFilePrefix": "s3/app-artifacts/",
+                },
                 "LifecycleConfiguration": {
                     "Rules": [
                         {
                             "Id": "age-noncurrent-versions",
                             "Status": "Enabled",
-                            "NoncurrentVersionTransitions": [{"StorageClass": "STANDARD_IA", "TransitionInDays": 30}],
+                            "NoncurrentVersionTransitions": [
+                                {"StorageClass": "STANDARD_IA", "TransitionInDays": 30}
+                            ],
                             "NoncurrentVersionExpiration": {"NoncurrentDays": 365},
                             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
                         },
@@ -61,7 +69,9 @@ def bucket_resources() -> dict[str, Any]:
                             "SourceSelectionCriteria": {"SseKmsEncryptedObjects": {"Status": "Enabled"}},
                             "Destination": {
                                 "Bucket": f"arn:aws:s3:::{REPLICA_BUCKET}",
-                                "EncryptionConfiguration": {"ReplicaKmsKeyID": "arn:aws:kms:eu-west-1:123456789012:alias/payments"},
+                                "EncryptionConfiguration": {
+                                    "ReplicaKmsKeyID": "arn:aws:kms:eu-west-1:123456789012:alias/payments"
+                                },
                                 "ReplicationTime": {"Status": "Enabled", "Time": {"Minutes": 15}},
                                 "Metrics": {"Status": "Enabled", "EventThreshold": {"Minutes": 15}},
                             },
@@ -128,15 +138,25 @@ def test_bucket_applies_every_configuration(stacks: Stacks) -> None:
     # moto's GetBucketReplication answers ID, Priority, Status and Destination only.
     assert rule["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"].endswith(":alias/payments")
     block = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-    assert block == dict.fromkeys(("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True)
-    assert s3.get_bucket_logging(Bucket=name)["LoggingEnabled"] == {"TargetBucket": LOG_BUCKET, "TargetPrefix": "s3/app-artifacts/"}
+    assert block == dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True
+    )
+    assert s3.get_bucket_logging(Bucket=name)["LoggingEnabled"] == {
+        "TargetBucket": LOG_BUCKET,
+        "TargetPrefix": "s3/app-artifacts/",
+    }
     ownership = s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"]
     assert ownership == [{"ObjectOwnership": "BucketOwnerEnforced"}]
     encryption = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"][0]
-    assert encryption["ApplyServerSideEncryptionByDefault"] == {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/payments"}
+    assert encryption["ApplyServerSideEncryptionByDefault"] == {
+        "SSEAlgorithm": "aws:kms",
+        "KMSMasterKeyID": "alias/payments",
+    }
     assert encryption["BucketKeyEnabled"] is True
     assert "aws:SecureTransport" in s3.get_bucket_policy(Bucket=name)["Policy"]
-    assert s3.get_bucket_tagging(Bucket=name)["TagSet"] == [{"Key": "DataClassification", "Value": "confidential"}]
+    assert s3.get_bucket_tagging(Bucket=name)["TagSet"] == [
+        {"Key": "DataClassification", "Value": "confidential"}
+    ]
 
 
 def test_replication_needs_the_versioned_destination_first(stacks: Stacks) -> None:
@@ -205,19 +225,27 @@ def test_table_pitr_sse_deletion_protection_update_delete(stacks: Stacks) -> Non
     table = dynamodb.describe_table(TableName="payment-sessions-dev-001")["Table"]
     assert outputs["Arn"] == table["TableArn"]
     assert table["DeletionProtectionEnabled"] is True
-    key_arn = stacks.client("kms").describe_key(KeyId=stacks.physical_id("table", "Key"))["KeyMetadata"]["Arn"]
+    key_arn = stacks.client("kms").describe_key(KeyId=stacks.physical_id("table", "Key"))["KeyMetadata"][
+        "Arn"
+    ]
     assert table["SSEDescription"]["KMSMasterKeyArn"] == key_arn
-    backups = dynamodb.describe_continuous_backups(TableName="payment-sessions-dev-001")["ContinuousBackupsDescription"]
+    backups = dynamodb.describe_continuous_backups(TableName="payment-sessions-dev-001")[
+        "ContinuousBackupsDescription"
+    ]
     assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
     ttl = dynamodb.describe_time_to_live(TableName="payment-sessions-dev-001")["TimeToLiveDescription"]
     assert ttl["TimeToLiveStatus"] == "ENABLED"
 
     changed = copy.deepcopy(resources)
     changed["Sessions"]["Properties"]["DeletionProtectionEnabled"] = False
-    changed["Sessions"]["Properties"]["PointInTimeRecoverySpecification"] = {"PointInTimeRecoveryEnabled": False}
+    changed["Sessions"]["Properties"]["PointInTimeRecoverySpecification"] = {
+        "PointInTimeRecoveryEnabled": False
+    }
     stacks.update("table", changed)
     assert stacks.physical_id("table", "Sessions") == "payment-sessions-dev-001"
-    backups = dynamodb.describe_continuous_backups(TableName="payment-sessions-dev-001")["ContinuousBackupsDescription"]
+    backups = dynamodb.describe_continuous_backups(TableName="payment-sessions-dev-001")[
+        "ContinuousBackupsDescription"
+    ]
     assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
     stacks.delete("table")
     assert dynamodb.list_tables()["TableNames"] == []
@@ -265,7 +293,9 @@ def global_table(replicas: list[str]) -> dict[str, Any]:
 
 def test_global_table_replicas_in_both_regions(stacks: Stacks) -> None:
     outputs = stacks.create(
-        "global", global_table(["us-east-1", "eu-west-1"]), {"Arn": get_att("Sessions", "Arn"), "Stream": get_att("Sessions", "StreamArn")}
+        "global",
+        global_table(["us-east-1", "eu-west-1"]),
+        {"Arn": get_att("Sessions", "Arn"), "Stream": get_att("Sessions", "StreamArn")},
     )
     assert outputs["Arn"].startswith("arn:aws:dynamodb:us-east-1:")
     assert outputs["Stream"].startswith(outputs["Arn"] + "/stream/")
@@ -277,11 +307,18 @@ def test_global_table_replicas_in_both_regions(stacks: Stacks) -> None:
         assert table["ProvisionedThroughput"]["ReadCapacityUnits"] == 10
         assert table["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
         backups = dynamodb.describe_continuous_backups(TableName="payment-sessions-dev-001")
-        assert backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
-        targets = stacks.client("application-autoscaling", region).describe_scalable_targets(ServiceNamespace="dynamodb")
-        assert [(t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in targets["ScalableTargets"]] == [
-            ("table/payment-sessions-dev-001", 5, 50)
-        ]
+        assert (
+            backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+                "PointInTimeRecoveryStatus"
+            ]
+            == "ENABLED"
+        )
+        targets = stacks.client("application-autoscaling", region).describe_scalable_targets(
+            ServiceNamespace="dynamodb"
+        )
+        assert [
+            (t["ResourceId"], t["MinCapacity"], t["MaxCapacity"]) for t in targets["ScalableTargets"]
+        ] == [("table/payment-sessions-dev-001", 5, 50)]
 
 
 def test_global_table_adds_and_removes_one_replica_per_update(stacks: Stacks) -> None:
