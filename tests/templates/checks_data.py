@@ -40,9 +40,15 @@ NAME_PROPERTIES = {
 STANDARD_TAG_KEYS = ("Environment", "Application", "CostCenter")
 RETAIN_POLICIES = {"Retain", "RetainExceptOnCreate"}
 # CloudFormation types that hold data and are special everywhere (DESIGN.md rule 5).
-STATEFUL_TYPES = {"AWS::S3::Bucket", "AWS::DynamoDB::GlobalTable", "AWS::DynamoDB::Table",
-                  "AWS::RDS::DBCluster", "AWS::RDS::GlobalCluster", "AWS::RDS::DBInstance",
-                  "AWS::SecretsManager::Secret"}
+STATEFUL_TYPES = {
+    "AWS::S3::Bucket",
+    "AWS::DynamoDB::GlobalTable",
+    "AWS::DynamoDB::Table",
+    "AWS::RDS::DBCluster",
+    "AWS::RDS::GlobalCluster",
+    "AWS::RDS::DBInstance",
+    "AWS::SecretsManager::Secret",
+}
 SNAPSHOT_TYPES = {"AWS::RDS::DBCluster"}
 LOG_DELIVERY_PRINCIPALS = {"logging.s3.amazonaws.com", "logdelivery.elasticloadbalancing.amazonaws.com"}
 
@@ -83,7 +89,10 @@ class Evaluator:
                 value = definition["Default"]
             else:
                 raise KeyError(f"no value for parameter {name}")
-            if str(definition.get("Type", "")).startswith("List<") or definition.get("Type") == "CommaDelimitedList":
+            if (
+                str(definition.get("Type", "")).startswith("List<")
+                or definition.get("Type") == "CommaDelimitedList"
+            ):
                 value = value if isinstance(value, list) else [v for v in str(value).split(",") if v]
             else:
                 value = str(value)
@@ -162,7 +171,7 @@ class Evaluator:
         if function in ("Fn::Equals", "Fn::And", "Fn::Or", "Fn::Not", "Condition"):
             return self._truth({function: argument})
         if function == "Fn::Sub":
-            text, variables = (argument if isinstance(argument, list) else (argument, {}))
+            text, variables = argument if isinstance(argument, list) else (argument, {})
             bound = {name: self.value(item) for name, item in variables.items()}
             return _SUB_VARIABLE.sub(lambda match: self._sub_variable(match.group(1), bound), str(text))
         if function == "Fn::Join":
@@ -171,7 +180,9 @@ class Evaluator:
         if function == "Fn::Select":
             index, items = argument
             values = self.value(items)
-            return values[int(self.value(index))] if isinstance(values, list) else f"<Select {index} {values}>"
+            return (
+                values[int(self.value(index))] if isinstance(values, list) else f"<Select {index} {values}>"
+            )
         if function == "Fn::Split":
             separator, text = argument
             return str(self.value(text)).split(str(separator))
@@ -198,8 +209,12 @@ def concrete(template: Template, context: Context) -> dict[str, Any]:
     present only where their condition holds, every intrinsic evaluated."""
     evaluator = Evaluator(template, context)
     conditions = {name: evaluator.condition(name) for name in template.get("Conditions") or {}}
-    result: dict[str, Any] = {"Conditions": conditions, "Parameters": evaluator.parameters,
-                              "Resources": {}, "Outputs": {}}
+    result: dict[str, Any] = {
+        "Conditions": conditions,
+        "Parameters": evaluator.parameters,
+        "Resources": {},
+        "Outputs": {},
+    }
     for section in ("Resources", "Outputs"):
         for name, entry in (template.get(section) or {}).items():
             condition = entry.get("Condition")
@@ -212,8 +227,11 @@ def concrete(template: Template, context: Context) -> dict[str, Any]:
 # --- small accessors ----------------------------------------------------------------------------
 def resources(template: Template, *types: str) -> dict[str, Mapping[str, Any]]:
     """Resources of the given types (all when none are given), by logical id."""
-    return {name: resource for name, resource in (template.get("Resources") or {}).items()
-            if not types or resource.get("Type") in types}
+    return {
+        name: resource
+        for name, resource in (template.get("Resources") or {}).items()
+        if not types or resource.get("Type") in types
+    }
 
 
 def props(resource: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -235,15 +253,20 @@ def as_list(value: Any) -> list[Any]:
 
 def ssm_parameters(template: Template) -> dict[str, Any]:
     """Concrete SSM parameter name -> value."""
-    return {str(props(p)["Name"]): props(p).get("Value") for p in resources(template, "AWS::SSM::Parameter").values()}
+    return {
+        str(props(p)["Name"]): props(p).get("Value")
+        for p in resources(template, "AWS::SSM::Parameter").values()
+    }
 
 
 # --- policies on stateful resources -----------------------------------------------------------
 def check_no_retain(template: Template) -> list[str]:
-    return [f"{name}: {policy} is {resource[policy]}"
-            for name, resource in resources(template).items()
-            for policy in ("DeletionPolicy", "UpdateReplacePolicy")
-            if resource.get(policy) in RETAIN_POLICIES]
+    return [
+        f"{name}: {policy} is {resource[policy]}"
+        for name, resource in resources(template).items()
+        for policy in ("DeletionPolicy", "UpdateReplacePolicy")
+        if resource.get(policy) in RETAIN_POLICIES
+    ]
 
 
 def check_deletion_policies(template: Template) -> list[str]:
@@ -258,10 +281,14 @@ def check_deletion_policies(template: Template) -> list[str]:
     return problems
 
 
-def check_roles_have_boundary(template: Template, boundary_parameter: str = "PermissionsBoundaryArn") -> list[str]:
-    return [f"{name}: PermissionsBoundary is not !Ref {boundary_parameter}"
-            for name, role in resources(template, "AWS::IAM::Role").items()
-            if props(role).get("PermissionsBoundary") != {"Ref": boundary_parameter}]
+def check_roles_have_boundary(
+    template: Template, boundary_parameter: str = "PermissionsBoundaryArn"
+) -> list[str]:
+    return [
+        f"{name}: PermissionsBoundary is not !Ref {boundary_parameter}"
+        for name, role in resources(template, "AWS::IAM::Role").items()
+        if props(role).get("PermissionsBoundary") != {"Ref": boundary_parameter}
+    ]
 
 
 def check_names_carry_suffix(template: Template) -> list[str]:
@@ -285,7 +312,10 @@ def check_names_carry_suffix(template: Template) -> list[str]:
 def bucket_policies(template: Template) -> dict[str, list[Mapping[str, Any]]]:
     """Bucket logical id (or name) -> statements of its bucket policy, concrete template."""
     found: dict[str, list[Mapping[str, Any]]] = {}
-    names = {str(props(b).get("BucketName")): logical for logical, b in resources(template, "AWS::S3::Bucket").items()}
+    names = {
+        str(props(b).get("BucketName")): logical
+        for logical, b in resources(template, "AWS::S3::Bucket").items()
+    }
     for policy in resources(template, "AWS::S3::BucketPolicy").values():
         bucket = str(props(policy)["Bucket"])
         found.setdefault(names.get(bucket, bucket), []).extend(statements(props(policy)["PolicyDocument"]))
@@ -343,25 +373,33 @@ def check_buckets(template: Template, kms_key: str | None = None) -> list[str]:
 
 
 def lifecycle_problems(bucket_properties: Mapping[str, Any]) -> list[str]:
-    rules = [r for r in (bucket_properties.get("LifecycleConfiguration") or {}).get("Rules", [])
-             if r.get("Status") == "Enabled"]
+    rules = [
+        r
+        for r in (bucket_properties.get("LifecycleConfiguration") or {}).get("Rules", [])
+        if r.get("Status") == "Enabled"
+    ]
     problems = []
     if not rules:
         return ["no enabled lifecycle rule"]
     if not any((r.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation") for r in rules):
         problems.append("no AbortIncompleteMultipartUpload")
     versioned = (bucket_properties.get("VersioningConfiguration") or {}).get("Status") == "Enabled"
-    if versioned and not any((r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays") for r in rules):
+    if versioned and not any(
+        (r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays") for r in rules
+    ):
         problems.append("noncurrent versions never expire")
     return problems
 
 
 def denies_insecure_transport(statement: Mapping[str, Any]) -> bool:
     condition = statement.get("Condition") or {}
-    return (statement.get("Effect") == "Deny" and statement.get("Principal") == "*"
-            and as_list(statement.get("Action")) in (["s3:*"], ["*"])
-            and str((condition.get("Bool") or {}).get("aws:SecureTransport")).lower() == "false"
-            and len(as_list(statement.get("Resource"))) == 2)
+    return (
+        statement.get("Effect") == "Deny"
+        and statement.get("Principal") == "*"
+        and as_list(statement.get("Action")) in (["s3:*"], ["*"])
+        and str((condition.get("Bool") or {}).get("aws:SecureTransport")).lower() == "false"
+        and len(as_list(statement.get("Resource"))) == 2
+    )
 
 
 def check_replication(template: Template) -> list[str]:
@@ -384,7 +422,10 @@ def check_replication(template: Template) -> list[str]:
             if rtc.get("Status") != "Enabled" or (rtc.get("Time") or {}).get("Minutes") != 15:
                 problems.append(f"{label}: Replication Time Control is not enabled at 15 minutes")
             metrics = destination.get("Metrics") or {}
-            if metrics.get("Status") != "Enabled" or (metrics.get("EventThreshold") or {}).get("Minutes") != 15:
+            if (
+                metrics.get("Status") != "Enabled"
+                or (metrics.get("EventThreshold") or {}).get("Minutes") != 15
+            ):
                 problems.append(f"{label}: replication metrics are not enabled at 15 minutes")
             if (rule.get("DeleteMarkerReplication") or {}).get("Status") != "Enabled":
                 problems.append(f"{label}: delete markers are not replicated")
@@ -410,28 +451,45 @@ def check_global_tables(template: Template, deletion_protection: bool) -> list[s
             problems.append(f"{name}: several replicas without a stream")
         if (p.get("SSESpecification") or {}) != {"SSEEnabled": True, "SSEType": "KMS"}:
             problems.append(f"{name}: not KMS-encrypted")
-        autoscaling = (p.get("WriteProvisionedThroughputSettings") or {}).get("WriteCapacityAutoScalingSettings")
+        autoscaling = (p.get("WriteProvisionedThroughputSettings") or {}).get(
+            "WriteCapacityAutoScalingSettings"
+        )
         if provisioned != bool(autoscaling):
-            problems.append(f"{name}: write autoscaling {'missing' if provisioned else 'set'} "
-                            f"for BillingMode {p.get('BillingMode')}")
+            problems.append(
+                f"{name}: write autoscaling {'missing' if provisioned else 'set'} "
+                f"for BillingMode {p.get('BillingMode')}"
+            )
         for index in p.get("GlobalSecondaryIndexes") or []:
-            if provisioned != bool((index.get("WriteProvisionedThroughputSettings") or {})
-                                   .get("WriteCapacityAutoScalingSettings")):
-                problems.append(f"{name}/{index.get('IndexName')}: index write capacity inconsistent with billing")
+            if provisioned != bool(
+                (index.get("WriteProvisionedThroughputSettings") or {}).get(
+                    "WriteCapacityAutoScalingSettings"
+                )
+            ):
+                problems.append(
+                    f"{name}/{index.get('IndexName')}: index write capacity inconsistent with billing"
+                )
         for replica in replicas:
             label = f"{name}@{replica.get('Region')}"
-            if (replica.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled") is not True:
+            if (replica.get("PointInTimeRecoverySpecification") or {}).get(
+                "PointInTimeRecoveryEnabled"
+            ) is not True:
                 problems.append(f"{label}: point-in-time recovery off")
             if replica.get("DeletionProtectionEnabled") is not deletion_protection:
-                problems.append(f"{label}: deletion protection is {replica.get('DeletionProtectionEnabled')}, "
-                                f"expected {deletion_protection}")
+                problems.append(
+                    f"{label}: deletion protection is {replica.get('DeletionProtectionEnabled')}, "
+                    f"expected {deletion_protection}"
+                )
             if not (replica.get("SSESpecification") or {}).get("KMSMasterKeyId"):
                 problems.append(f"{label}: no KMS key")
             replica_tags = {t["Key"] for t in replica.get("Tags") or []}
             if missing := set(STANDARD_TAG_KEYS) - replica_tags:
                 problems.append(f"{label}: missing tags {sorted(missing)}")
-            if provisioned != bool((replica.get("ReadProvisionedThroughputSettings") or {}).get("ReadCapacityUnits")):
-                problems.append(f"{label}: read capacity inconsistent with BillingMode {p.get('BillingMode')}")
+            if provisioned != bool(
+                (replica.get("ReadProvisionedThroughputSettings") or {}).get("ReadCapacityUnits")
+            ):
+                problems.append(
+                    f"{label}: read capacity inconsistent with BillingMode {p.get('BillingMode')}"
+                )
     return problems
 
 
@@ -449,37 +507,61 @@ def schema_mismatches(table: Mapping[str, Any], schema: Mapping[str, Any]) -> li
         return sorted((dict(item) for item in items), key=lambda item: json.dumps(item, sort_keys=True))
 
     differ("TableName", p.get("TableName"), schema.get("TableName"))
-    differ("AttributeDefinitions", by_name(p.get("AttributeDefinitions") or []),
-           by_name(schema.get("AttributeDefinitions") or []))
+    differ(
+        "AttributeDefinitions",
+        by_name(p.get("AttributeDefinitions") or []),
+        by_name(schema.get("AttributeDefinitions") or []),
+    )
     differ("KeySchema", [dict(k) for k in p.get("KeySchema") or []], schema.get("KeySchema"))
-    differ("GlobalSecondaryIndexes",
-           by_name({"IndexName": i["IndexName"], "KeySchema": [dict(k) for k in i["KeySchema"]],
-                    "Projection": dict(i["Projection"])} for i in p.get("GlobalSecondaryIndexes") or []),
-           by_name(schema.get("GlobalSecondaryIndexes") or []))
+    differ(
+        "GlobalSecondaryIndexes",
+        by_name(
+            {
+                "IndexName": i["IndexName"],
+                "KeySchema": [dict(k) for k in i["KeySchema"]],
+                "Projection": dict(i["Projection"]),
+            }
+            for i in p.get("GlobalSecondaryIndexes") or []
+        ),
+        by_name(schema.get("GlobalSecondaryIndexes") or []),
+    )
     differ("BillingMode", p.get("BillingMode"), schema.get("BillingMode"))
     stream = p.get("StreamSpecification")
-    differ("StreamSpecification",
-           {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]} if stream else {"StreamEnabled": False},
-           schema.get("StreamSpecification"))
+    differ(
+        "StreamSpecification",
+        {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]}
+        if stream
+        else {"StreamEnabled": False},
+        schema.get("StreamSpecification"),
+    )
     differ("SSESpecification", dict(p.get("SSESpecification") or {}), schema.get("SSESpecification"))
-    differ("TimeToLiveSpecification", dict(p.get("TimeToLiveSpecification") or {}),
-           schema.get("TimeToLiveSpecification"))
+    differ(
+        "TimeToLiveSpecification",
+        dict(p.get("TimeToLiveSpecification") or {}),
+        schema.get("TimeToLiveSpecification"),
+    )
     replicas = p.get("Replicas") or []
     differ("Replicas", [r.get("Region") for r in replicas], schema.get("Replicas"))
-    pitr = {(r.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled") is True
-            for r in replicas}
+    pitr = {
+        (r.get("PointInTimeRecoverySpecification") or {}).get("PointInTimeRecoveryEnabled") is True
+        for r in replicas
+    }
     differ("PointInTimeRecoveryEnabled", pitr, {schema.get("PointInTimeRecoveryEnabled")})
     autoscaling = (p.get("WriteProvisionedThroughputSettings") or {}).get("WriteCapacityAutoScalingSettings")
     throughput = None
     if autoscaling:
-        reads = {int((r.get("ReadProvisionedThroughputSettings") or {}).get("ReadCapacityUnits") or 0)
-                 for r in replicas}
+        reads = {
+            int((r.get("ReadProvisionedThroughputSettings") or {}).get("ReadCapacityUnits") or 0)
+            for r in replicas
+        }
         throughput = {
             "ReadCapacityUnits": reads.pop() if len(reads) == 1 else sorted(reads),
             "WriteAutoScaling": {
                 "MinCapacity": int(autoscaling["MinCapacity"]),
                 "MaxCapacity": int(autoscaling["MaxCapacity"]),
-                "TargetUtilization": int(autoscaling["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]),
+                "TargetUtilization": int(
+                    autoscaling["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+                ),
             },
         }
     differ("ProvisionedThroughput", throughput, schema.get("ProvisionedThroughput"))
@@ -490,8 +572,11 @@ def schema_mismatches(table: Mapping[str, Any], schema: Mapping[str, Any]) -> li
 def instances_of(template: Template, cluster: str) -> dict[str, Mapping[str, Any]]:
     """DB instances whose DBClusterIdentifier is the given cluster (concrete template)."""
     identifier = props(resources(template)[cluster]).get("DBClusterIdentifier")
-    return {name: instance for name, instance in resources(template, "AWS::RDS::DBInstance").items()
-            if props(instance).get("DBClusterIdentifier") == identifier}
+    return {
+        name: instance
+        for name, instance in resources(template, "AWS::RDS::DBInstance").items()
+        if props(instance).get("DBClusterIdentifier") == identifier
+    }
 
 
 def check_aurora_encryption(template: Template, kms_key: str) -> list[str]:
@@ -535,18 +620,24 @@ def cluster_parameters(template: Template) -> dict[str, str]:
     return found
 
 
-def engine_version_problems(version: str, cluster_schema: Mapping[str, Any],
-                            deprecated_schema: Mapping[str, Any], engine: str = "aurora-postgresql") -> list[str]:
+def engine_version_problems(
+    version: str,
+    cluster_schema: Mapping[str, Any],
+    deprecated_schema: Mapping[str, Any],
+    engine: str = "aurora-postgresql",
+) -> list[str]:
     """``version`` against cfn-lint's engine-version data (aws_rds_dbcluster extensions): it must
     be a known version of ``engine`` and not a deprecated one. cfn-lint cannot flag a version
     that comes in through a parameter, so this check does it for each environment's value."""
+
     def enum_for(schema: Mapping[str, Any]) -> list[str]:
         for branch in schema.get("allOf", []):
             props_ = branch.get("if", {}).get("properties", {})
             if props_.get("Engine", {}).get("const") == engine:
                 version_node = props_.get("EngineVersion", {})
-                enum = version_node.get("enum") or branch.get("then", {}).get("properties", {}) \
-                    .get("EngineVersion", {}).get("enum")
+                enum = version_node.get("enum") or branch.get("then", {}).get("properties", {}).get(
+                    "EngineVersion", {}
+                ).get("enum")
                 if enum:
                     return [str(v) for v in enum]
         return []
@@ -569,8 +660,7 @@ def supports_global_write_forwarding(version: str) -> bool:
 
 
 def iam_statements(role: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return [s for policy in props(role).get("Policies") or []
-            for s in statements(policy["PolicyDocument"])]
+    return [s for policy in props(role).get("Policies") or [] for s in statements(policy["PolicyDocument"])]
 
 
 def check_no_wildcard_actions(template: Template) -> list[str]:
@@ -623,8 +713,9 @@ class LayerInstance:
         return self.values[name]
 
 
-def layer_instances(rendered_sets: Iterable[Any], stack: str,
-                    accounts: Mapping[str, str]) -> dict[tuple[str, str, str], LayerInstance]:
+def layer_instances(
+    rendered_sets: Iterable[Any], stack: str, accounts: Mapping[str, str]
+) -> dict[tuple[str, str, str], LayerInstance]:
     """(environment, wave, region) -> the nested stack ``stack`` as payctl rendered it."""
     import cfn_flip
 
@@ -639,8 +730,34 @@ def layer_instances(rendered_sets: Iterable[Any], stack: str,
             for name, source in top.templates.wiring[stack].items():
                 if source != "env":
                     stand_in = IMPORT_STAND_INS[name]
-                    values[name] = stand_in.format(region=top.region, account=account) \
-                        if isinstance(stand_in, str) else stand_in
+                    values[name] = (
+                        stand_in.format(region=top.region, account=account)
+                        if isinstance(stand_in, str)
+                        else stand_in
+                    )
             found[(top.environment, top.wave, top.region)] = LayerInstance(
-                top.environment, top.wave, top.region, account, cfn_flip.load_yaml(nested.text), values)
+                top.environment, top.wave, top.region, account, cfn_flip.load_yaml(nested.text), values
+            )
     return found
+
+
+def lint_findings(rendered_sets: Iterable[Any], stacks: Iterable[str], cache_dir: Any = None) -> list[Any]:
+    """cfn-lint findings (payctl.lint) located in the fragments of the given nested stacks, for
+    every environment and region the sets cover (each template linted with every parameter set)."""
+    import dataclasses
+
+    from payctl.lint import lint
+
+    wanted = set(stacks)
+    narrowed = []
+    for rendered in rendered_sets:
+        tops = []
+        for top in rendered.stacks:
+            nested = {name: t for name, t in top.templates.nested.items() if name in wanted}
+            if nested:
+                tops.append(
+                    dataclasses.replace(top, templates=dataclasses.replace(top.templates, nested=nested))
+                )
+        narrowed.append(dataclasses.replace(rendered, stacks=tuple(tops)))
+    names = {t.name for r in narrowed for top in r.stacks for t in top.templates.nested.values()}
+    return [finding for finding in lint(narrowed, cache_dir).findings if finding.template in names]

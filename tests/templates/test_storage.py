@@ -29,6 +29,7 @@ if __package__:
         iam_statements,
         layer_instances,
         lifecycle_problems,
+        lint_findings,
         props,
         resources,
         schema_mismatches,
@@ -50,6 +51,7 @@ else:  # tests/templates is not a package: pytest put this folder on sys.path
         iam_statements,
         layer_instances,
         lifecycle_problems,
+        lint_findings,
         props,
         resources,
         schema_mismatches,
@@ -66,8 +68,13 @@ SUFFIXES = {"dev": "dev-001", "staging": "stg-001", "prod": "prod-001"}
 EXPECTED_BILLING = {
     "dev": ("PAY_PER_REQUEST", None),
     "staging": ("PAY_PER_REQUEST", None),
-    "prod": ("PROVISIONED", {"ReadCapacityUnits": 20,
-                             "WriteAutoScaling": {"MinCapacity": 20, "MaxCapacity": 400, "TargetUtilization": 70}}),
+    "prod": (
+        "PROVISIONED",
+        {
+            "ReadCapacityUnits": 20,
+            "WriteAutoScaling": {"MinCapacity": 20, "MaxCapacity": 400, "TargetUtilization": 70},
+        },
+    ),
 }
 DELETION_PROTECTION = {"dev": False, "staging": False, "prod": True}
 
@@ -110,7 +117,8 @@ FOUNDATION_CASES = [(env, region) for env in ENVIRONMENTS for region in (PRIMARY
 # --- where the layers deploy -----------------------------------------------------------------
 def test_foundation_storage_deploys_in_both_regions_and_storage_in_the_primary_only() -> None:
     assert sorted(layers("FoundationStorage")) == sorted(
-        (env, "foundation", region) for env, region in FOUNDATION_CASES)
+        (env, "foundation", region) for env, region in FOUNDATION_CASES
+    )
     assert sorted(layers("Storage")) == sorted((env, "primary", PRIMARY) for env in ENVIRONMENTS)
 
 
@@ -143,7 +151,9 @@ def test_artifact_bucket_is_private_versioned_kms_encrypted_and_logged(env: str)
     template = concrete_storage(env)
     assert check_buckets(template, kms_key=storage(env).stand_in("KmsKeyArn")) == []
     bucket = props(resources(template)["AppArtifactBucket"])
-    assert bucket["LoggingConfiguration"]["DestinationBucketName"] == storage(env).stand_in("AccessLogBucketName")
+    assert bucket["LoggingConfiguration"]["DestinationBucketName"] == storage(env).stand_in(
+        "AccessLogBucketName"
+    )
 
 
 @pytest.mark.parametrize(("env", "region"), FOUNDATION_CASES)
@@ -162,7 +172,8 @@ def test_only_this_accounts_buckets_may_deliver_server_access_logs(env: str, reg
     condition = delivery[0]["Condition"]
     assert condition["StringEquals"] == {"aws:SourceAccount": ACCOUNTS[env]}
     assert condition["ArnLike"] == {
-        "aws:SourceArn": f"arn:aws:s3:::payments-*-{SUFFIXES[env]}-{region}-{ACCOUNTS[env]}"}
+        "aws:SourceArn": f"arn:aws:s3:::payments-*-{SUFFIXES[env]}-{region}-{ACCOUNTS[env]}"
+    }
     assert as_list(delivery[0]["Action"]) == ["s3:PutObject"]
 
 
@@ -185,16 +196,22 @@ def test_replica_bucket_exists_in_the_dr_region_only(env: str, region: str) -> N
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_every_bucket_has_a_lifecycle_in_every_environment_and_region(env: str) -> None:
     templates = [concrete_foundation(env, PRIMARY), concrete_foundation(env, DR), concrete_storage(env)]
-    buckets = {name: props(b) for t in templates for name, b in resources(t, "AWS::S3::Bucket").items()}
-    assert len(buckets) == 3  # access logs, artifacts, replica (access logs in both regions share an id)
-    assert {name: lifecycle_problems(p) for name, p in buckets.items()} == dict.fromkeys(buckets, [])
+    buckets = {
+        str(props(b)["BucketName"]): props(b)
+        for t in templates
+        for b in resources(t, "AWS::S3::Bucket").values()
+    }
+    assert len(buckets) == 4  # access logs in each region, artifacts, replica
+    assert {name: lifecycle_problems(p) for name, p in buckets.items() if lifecycle_problems(p)} == {}
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_bucket_names_are_deterministic_and_fit_in_63_characters(env: str) -> None:
-    names = [str(props(b)["BucketName"])
-             for t in (concrete_foundation(env, PRIMARY), concrete_foundation(env, DR), concrete_storage(env))
-             for b in resources(t, "AWS::S3::Bucket").values()]
+    names = [
+        str(props(b)["BucketName"])
+        for t in (concrete_foundation(env, PRIMARY), concrete_foundation(env, DR), concrete_storage(env))
+        for b in resources(t, "AWS::S3::Bucket").values()
+    ]
     assert all(len(name) <= 63 for name in names), names
     assert all(name.startswith("payments-") and name.endswith(f"-{ACCOUNTS[env]}") for name in names)
     assert f"payments-app-artifacts-{SUFFIXES[env]}-{DR}-{ACCOUNTS[env]}" in names
@@ -210,12 +227,16 @@ def test_artifacts_replicate_with_time_control_metrics_and_kms(env: str) -> None
 def test_replication_targets_the_bucket_and_key_the_dr_region_really_has(env: str) -> None:
     """The source names its destination by convention; the foundation layer in the DR region
     must create exactly that bucket, and the security layer exactly that key alias."""
-    rule = props(resources(concrete_storage(env))["AppArtifactBucket"])["ReplicationConfiguration"]["Rules"][0]
+    rule = props(resources(concrete_storage(env))["AppArtifactBucket"])["ReplicationConfiguration"]["Rules"][
+        0
+    ]
     replica = props(resources(concrete_foundation(env, DR))["AppArtifactReplicaBucket"])
     assert rule["Destination"]["Bucket"] == f"arn:aws:s3:::{replica['BucketName']}"
     alias = security_alias(env, DR)
-    assert rule["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"] == \
-        f"arn:aws:kms:{DR}:{ACCOUNTS[env]}:{alias}"
+    assert (
+        rule["Destination"]["EncryptionConfiguration"]["ReplicaKmsKeyID"]
+        == f"arn:aws:kms:{DR}:{ACCOUNTS[env]}:{alias}"
+    )
 
 
 def security_alias(env: str, region: str) -> str:
@@ -244,10 +265,16 @@ def test_replication_role_is_least_privilege_under_the_boundary(env: str) -> Non
     encrypt = by_sid["EncryptReplicasWithDrKey"]
     assert "kms:Decrypt" not in as_list(encrypt["Action"])
     assert encrypt["Resource"] == f"arn:aws:kms:{DR}:{ACCOUNTS[env]}:key/*"
-    assert encrypt["Condition"]["ForAnyValue:StringEquals"] == {"kms:ResourceAliases": security_alias(env, DR)}
+    assert encrypt["Condition"]["ForAnyValue:StringEquals"] == {
+        "kms:ResourceAliases": security_alias(env, DR)
+    }
     # Only the three replication buckets' ARNs appear anywhere in the role's S3 statements.
-    s3_resources = {r for s in iam_statements(role) if str(s["Action"]).startswith(("s3:", "['s3:"))
-                    for r in as_list(s["Resource"])}
+    s3_resources = {
+        r
+        for s in iam_statements(role)
+        if str(s["Action"]).startswith(("s3:", "['s3:"))
+        for r in as_list(s["Resource"])
+    }
     assert s3_resources == {source, f"{source}/*", f"{replica}/*"}
 
 
@@ -264,8 +291,9 @@ def test_session_table_replicates_to_the_dr_region_with_each_regions_key(env: st
     assert keys == {PRIMARY: storage(env).stand_in("KmsKeyArn"), DR: dr_key_alias_arn(env)}
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     tags = {r["Region"]: {t["Key"]: t["Value"] for t in r["Tags"]} for r in table["Replicas"]}
-    assert {region: (t["Environment"], t["CostCenter"]) for region, t in tags.items()} == \
-        dict.fromkeys((PRIMARY, DR), (env, "CC-PAYMENTS"))
+    assert {region: (t["Environment"], t["CostCenter"]) for region, t in tags.items()} == dict.fromkeys(
+        (PRIMARY, DR), (env, "CC-PAYMENTS")
+    )
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -279,7 +307,9 @@ def test_session_table_billing_follows_the_environment(env: str) -> None:
     else:
         scaling = table["WriteProvisionedThroughputSettings"]["WriteCapacityAutoScalingSettings"]
         assert (int(scaling["MinCapacity"]), int(scaling["MaxCapacity"])) == (20, 400)
-        assert [int(r["ReadProvisionedThroughputSettings"]["ReadCapacityUnits"]) for r in table["Replicas"]] == [20, 20]
+        assert [
+            int(r["ReadProvisionedThroughputSettings"]["ReadCapacityUnits"]) for r in table["Replicas"]
+        ] == [20, 20]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -299,8 +329,11 @@ def test_schema_check_notices_a_table_that_drifted_from_its_published_schema() -
     table["Properties"]["GlobalSecondaryIndexes"][0]["Projection"] = {"ProjectionType": "ALL"}
     table["Properties"]["Replicas"][1]["ReadProvisionedThroughputSettings"]["ReadCapacityUnits"] = 5
     problems = schema_mismatches(table, schema)
-    assert [p.split(":")[0] for p in problems] == ["GlobalSecondaryIndexes", "TimeToLiveSpecification",
-                                                   "ProvisionedThroughput"]
+    assert [p.split(":")[0] for p in problems] == [
+        "GlobalSecondaryIndexes",
+        "TimeToLiveSpecification",
+        "ProvisionedThroughput",
+    ]
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -327,13 +360,30 @@ def test_each_region_names_its_local_artifact_bucket_under_the_same_path(env: st
     path = f"/{env}/storage/app-artifact-bucket-name"
     primary = ssm_parameters(concrete_storage(env))[path]
     dr = ssm_parameters(concrete_foundation(env, DR))[path]
-    assert (primary, dr) == (f"payments-app-artifacts-{SUFFIXES[env]}-{PRIMARY}-{ACCOUNTS[env]}",
-                             f"payments-app-artifacts-{SUFFIXES[env]}-{DR}-{ACCOUNTS[env]}")
+    assert (primary, dr) == (
+        f"payments-app-artifacts-{SUFFIXES[env]}-{PRIMARY}-{ACCOUNTS[env]}",
+        f"payments-app-artifacts-{SUFFIXES[env]}-{DR}-{ACCOUNTS[env]}",
+    )
     assert path not in ssm_parameters(concrete_foundation(env, PRIMARY))  # one writer per region
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
 def test_session_table_name_is_published_and_output(env: str) -> None:
     template = concrete_storage(env)
-    assert ssm_parameters(template)[f"/{env}/storage/session-table-name"] == f"payment-sessions-{SUFFIXES[env]}"
+    assert (
+        ssm_parameters(template)[f"/{env}/storage/session-table-name"] == f"payment-sessions-{SUFFIXES[env]}"
+    )
     assert template["Outputs"]["SessionTableName"]["Value"] == f"payment-sessions-{SUFFIXES[env]}"
+
+
+def test_replication_rule_id_is_the_one_the_alarms_watch() -> None:
+    """monitoring/alarms reads S3 RTC metrics by rule id; renaming the rule blinds them."""
+    rules = props(resources(concrete_storage("prod"))["AppArtifactBucket"])["ReplicationConfiguration"][
+        "Rules"
+    ]
+    assert [rule["Id"] for rule in rules] == ["replicate-to-dr-region"]
+
+
+def test_cfn_lint_reports_nothing_for_storage_in_any_environment_or_region() -> None:
+    findings = lint_findings(workspace().render(), ["FoundationStorage", "Storage"])
+    assert [f"{f.severity} {f.rule} {f.file}:{f.line} {f.message}" for f in findings] == []
