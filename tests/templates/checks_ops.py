@@ -228,6 +228,12 @@ def _pattern_leaves(pattern: Mapping[str, Any], path: str = "") -> Iterator[tupl
             yield where, value
 
 
+def _is_intrinsic(value: Any) -> bool:
+    return (
+        isinstance(value, Mapping) and len(value) == 1 and str(next(iter(value))).startswith(("Fn::", "Ref"))
+    )
+
+
 def pattern_problems(pattern: Mapping[str, Any]) -> list[str]:
     """Why an event pattern matches more than the values it names (empty when it is explicit).
 
@@ -244,6 +250,8 @@ def pattern_problems(pattern: Mapping[str, Any]) -> list[str]:
             problems.append(f"{where}: {value!r} is not a non-empty list of values")
             continue
         for item in value:
+            if _is_intrinsic(item):
+                item = str(item)  # a value CloudFormation computes (e.g. an ARN from !Sub)
             if isinstance(item, Mapping):
                 loose = sorted(set(item) & LOOSE_MATCHERS) or sorted(item)
                 problems.append(f"{where}: content filter {loose}")
