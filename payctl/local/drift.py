@@ -30,8 +30,12 @@ class PropertyDifference:
     kind: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"PropertyPath": self.path, "ExpectedValue": self.expected,
-                "ActualValue": self.actual, "DifferenceType": self.kind}
+        return {
+            "PropertyPath": self.path,
+            "ExpectedValue": self.expected,
+            "ActualValue": self.actual,
+            "DifferenceType": self.kind,
+        }
 
 
 @dataclass
@@ -108,6 +112,7 @@ def state_of(stack: Any) -> StackDriftState:
 
 # ---- comparison --------------------------------------------------------------------------------
 
+
 def _json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
 
@@ -126,8 +131,9 @@ def _pointer(path: str, key: Any) -> str:
     return f"{path}/{str(key).replace('~', '~0').replace('/', '~1')}"
 
 
-def compare(expected: Any, actual: Any, path: str = "", unordered: frozenset[str] = frozenset()
-            ) -> list[PropertyDifference]:
+def compare(
+    expected: Any, actual: Any, path: str = "", unordered: frozenset[str] = frozenset()
+) -> list[PropertyDifference]:
     """Differences between `expected` and `actual`, as CloudFormation reports them (JSON pointers).
 
     Paths in `unordered` hold lists whose order does not matter (e.g. security group rules): items are
@@ -185,6 +191,7 @@ def _compare_unordered(expected: list[Any], actual: list[Any], path: str) -> lis
 
 # ---- actual state per resource type ------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Observed:
     """What a reader saw: the actual values of the properties it can check (None: resource gone)."""
@@ -210,8 +217,15 @@ def _protocol(value: Any) -> str:
     return {"6": "tcp", "17": "udp", "1": "icmp", "all": "-1", "-1": "-1"}.get(text, text)
 
 
-_RULE_PEERS = ("CidrIp", "CidrIpv6", "SourceSecurityGroupId", "SourcePrefixListId",
-               "DestinationSecurityGroupId", "DestinationPrefixListId", "SourceSecurityGroupOwnerId")
+_RULE_PEERS = (
+    "CidrIp",
+    "CidrIpv6",
+    "SourceSecurityGroupId",
+    "SourcePrefixListId",
+    "DestinationSecurityGroupId",
+    "DestinationPrefixListId",
+    "SourceSecurityGroupOwnerId",
+)
 
 
 def normalise_rule(rule: dict[str, Any]) -> dict[str, Any]:
@@ -237,7 +251,9 @@ def _actual_rules(group: Any, egress: bool) -> list[dict[str, Any]]:
             entry["FromPort"], entry["ToPort"] = rule.from_port, rule.to_port
         peer_prefix = "Destination" if egress else "Source"
         if rule.ip_range:
-            entry.update({k: v for k, v in rule.ip_range.items() if k in ("CidrIp", "CidrIpv6", "Description") and v})
+            entry.update(
+                {k: v for k, v in rule.ip_range.items() if k in ("CidrIp", "CidrIpv6", "Description") and v}
+            )
         if rule.source_group:
             entry[f"{peer_prefix}SecurityGroupId"] = rule.source_group.get("GroupId")
             if rule.source_group.get("Description"):
@@ -266,10 +282,15 @@ def read_security_group(ctx: ResourceContext) -> Observed:
     group = ec2_backends[ctx.account_id][ctx.region].get_security_group_from_id(ctx.physical_id)
     if group is None:
         return Observed(None)
-    actual: dict[str, Any] = {"GroupDescription": group.description, "VpcId": group.vpc_id,
-                              "GroupName": group.name}
-    for key, egress, standalone in (("SecurityGroupIngress", False, "AWS::EC2::SecurityGroupIngress"),
-                                    ("SecurityGroupEgress", True, "AWS::EC2::SecurityGroupEgress")):
+    actual: dict[str, Any] = {
+        "GroupDescription": group.description,
+        "VpcId": group.vpc_id,
+        "GroupName": group.name,
+    }
+    for key, egress, standalone in (
+        ("SecurityGroupIngress", False, "AWS::EC2::SecurityGroupIngress"),
+        ("SecurityGroupEgress", True, "AWS::EC2::SecurityGroupEgress"),
+    ):
         if key not in ctx.expected:
             continue
         others = [json.dumps(r, sort_keys=True) for r in _standalone_rules(ctx, group.id, standalone)]
@@ -287,7 +308,9 @@ def read_security_group(ctx: ResourceContext) -> Observed:
 def _read_rule(ctx: ResourceContext, egress: bool) -> Observed:
     from moto.ec2.models import ec2_backends
 
-    group = ec2_backends[ctx.account_id][ctx.region].get_security_group_from_id(ctx.expected.get("GroupId"))
+    group = ec2_backends[ctx.account_id][ctx.region].get_security_group_from_id(
+        str(ctx.expected.get("GroupId"))
+    )
     wanted = normalise_rule(ctx.expected)
     if group is None or wanted not in _actual_rules(group, egress):
         return Observed(None)
@@ -300,9 +323,17 @@ def read_ssm_parameter(ctx: ResourceContext) -> Observed:
     parameter = ssm_backends[ctx.account_id][ctx.region].get_parameter(ctx.physical_id)
     if parameter is None:
         return Observed(None)
-    return Observed({"Name": parameter.name, "Type": parameter.parameter_type, "Value": parameter.value,
-                     "Description": parameter.description, "AllowedPattern": parameter.allowed_pattern,
-                     "DataType": parameter.data_type, "Tier": getattr(parameter, "tier", None)})
+    return Observed(
+        {
+            "Name": parameter.name,
+            "Type": parameter.parameter_type,
+            "Value": parameter.value,
+            "Description": parameter.description,
+            "AllowedPattern": parameter.allowed_pattern,
+            "DataType": parameter.data_type,
+            "Tier": getattr(parameter, "tier", None),
+        }
+    )
 
 
 def _bucket(ctx: ResourceContext, name: str) -> Any:
@@ -334,11 +365,17 @@ def read_bucket(ctx: ResourceContext) -> Observed:
     bucket = _bucket(ctx, ctx.physical_id)
     if bucket is None:
         return Observed(None)
-    actual: dict[str, Any] = {"BucketName": bucket.name, "BucketEncryption": None,
-                              "VersioningConfiguration": None, "PublicAccessBlockConfiguration": None}
+    actual: dict[str, Any] = {
+        "BucketName": bucket.name,
+        "BucketEncryption": None,
+        "VersioningConfiguration": None,
+        "PublicAccessBlockConfiguration": None,
+    }
     encryption = _bucket_encryption(bucket.encryption)
     if encryption is not None:
-        expected_rules = (ctx.expected.get("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration") or []
+        expected_rules = (ctx.expected.get("BucketEncryption") or {}).get(
+            "ServerSideEncryptionConfiguration"
+        ) or []
         for index, rule in enumerate(encryption["ServerSideEncryptionConfiguration"]):
             # BucketKeyEnabled defaults to false: only compared when the template sets it or it is on.
             template_rule = expected_rules[index] if index < len(expected_rules) else {}
@@ -350,8 +387,10 @@ def read_bucket(ctx: ResourceContext) -> Observed:
     block = bucket.public_access_block
     if block is not None:
         actual["PublicAccessBlockConfiguration"] = {
-            "BlockPublicAcls": block.block_public_acls, "BlockPublicPolicy": block.block_public_policy,
-            "IgnorePublicAcls": block.ignore_public_acls, "RestrictPublicBuckets": block.restrict_public_buckets,
+            "BlockPublicAcls": block.block_public_acls,
+            "BlockPublicPolicy": block.block_public_policy,
+            "IgnorePublicAcls": block.ignore_public_acls,
+            "RestrictPublicBuckets": block.restrict_public_buckets,
         }
     return Observed(actual)
 
@@ -404,8 +443,10 @@ def read_role(ctx: ResourceContext) -> Observed:
         "Description": role.description,
         "MaxSessionDuration": role.max_session_duration,
         "ManagedPolicyArns": sorted(role.managed_policies),
-        "Policies": [{"PolicyName": name, "PolicyDocument": normalise_policy(document)}
-                     for name, document in sorted(role.policies.items())],
+        "Policies": [
+            {"PolicyName": name, "PolicyDocument": normalise_policy(document)}
+            for name, document in sorted(role.policies.items())
+        ],
     }
     if role.permissions_boundary:
         actual["PermissionsBoundary"] = role.permissions_boundary
@@ -419,14 +460,16 @@ def read_table(ctx: ResourceContext) -> Observed:
     if table is None:
         return Observed(None)
     pitr = (table.continuous_backups or {}).get("PointInTimeRecoveryDescription", {})
-    return Observed({
-        "TableName": table.name,
-        "PointInTimeRecoverySpecification": {
-            "PointInTimeRecoveryEnabled": pitr.get("PointInTimeRecoveryStatus") == "ENABLED"
-        },
-        "DeletionProtectionEnabled": bool(getattr(table, "deletion_protection_enabled", False)),
-        "BillingMode": getattr(table, "billing_mode", None),
-    })
+    return Observed(
+        {
+            "TableName": table.name,
+            "PointInTimeRecoverySpecification": {
+                "PointInTimeRecoveryEnabled": pitr.get("PointInTimeRecoveryStatus") == "ENABLED"
+            },
+            "DeletionProtectionEnabled": bool(getattr(table, "deletion_protection_enabled", False)),
+            "BillingMode": getattr(table, "billing_mode", None),
+        }
+    )
 
 
 def read_function(ctx: ResourceContext) -> Observed:
@@ -448,7 +491,9 @@ def read_function(ctx: ResourceContext) -> Observed:
         "Role": function.role,
         "Description": function.description,
     }
-    actual["Environment"] = {"Variables": dict(function.environment_vars)} if function.environment_vars else None
+    actual["Environment"] = (
+        {"Variables": dict(function.environment_vars)} if function.environment_vars else None
+    )
     return Observed(actual)
 
 
@@ -464,15 +509,22 @@ def _prepare_expected(resource_type: str, expected: dict[str, Any]) -> dict[str,
             result["AssumeRolePolicyDocument"] = normalise_policy(result["AssumeRolePolicyDocument"])
         if "Policies" in result:
             result["Policies"] = sorted(
-                ({"PolicyName": p["PolicyName"], "PolicyDocument": normalise_policy(p["PolicyDocument"])}
-                 for p in result["Policies"] or []), key=lambda p: str(p["PolicyName"]))
+                (
+                    {"PolicyName": p["PolicyName"], "PolicyDocument": normalise_policy(p["PolicyDocument"])}
+                    for p in result["Policies"] or []
+                ),
+                key=lambda p: str(p["PolicyName"]),
+            )
         if "ManagedPolicyArns" in result:
             result["ManagedPolicyArns"] = sorted(result["ManagedPolicyArns"] or [])
     if resource_type == "AWS::S3::BucketPolicy" and "PolicyDocument" in result:
         result["PolicyDocument"] = normalise_policy(result["PolicyDocument"])
     if resource_type == "AWS::Lambda::Function" and "Environment" in result:
-        result["Environment"] = {"Variables": {k: str(v) for k, v in
-                                               ((result["Environment"] or {}).get("Variables") or {}).items()}}
+        result["Environment"] = {
+            "Variables": {
+                k: str(v) for k, v in ((result["Environment"] or {}).get("Variables") or {}).items()
+            }
+        }
     return result
 
 
@@ -491,6 +543,7 @@ READERS: dict[str, Reader] = {
 
 
 # ---- detection ---------------------------------------------------------------------------------
+
 
 def _expected_properties(stack: Any, logical_id: str) -> dict[str, Any] | None:
     from moto.cloudformation import parsing
@@ -538,8 +591,11 @@ def detect_stack_drift(stack: Any, logical_ids: list[str] | None = None) -> Stac
     state = state_of(stack)
     resources = _stack_resources(stack)
     wanted = set(logical_ids) if logical_ids else None
-    drifts = {logical_id: detect_resource_drift(stack, logical_id, resource, checked_at)
-              for logical_id, resource in resources.items() if wanted is None or logical_id in wanted}
+    drifts = {
+        logical_id: detect_resource_drift(stack, logical_id, resource, checked_at)
+        for logical_id, resource in resources.items()
+        if wanted is None or logical_id in wanted
+    }
     if wanted is None:
         state.resources = drifts
     else:
@@ -547,7 +603,9 @@ def detect_stack_drift(stack: Any, logical_ids: list[str] | None = None) -> Stac
     drifted = sum(1 for d in state.resources.values() if d.status in (MODIFIED, DELETED))
     state.status = "DRIFTED" if drifted else IN_SYNC
     state.last_check = checked_at
-    detection = StackDriftDetection(str(mock_random.uuid4()), stack.stack_id, state.status, drifted, checked_at)
+    detection = StackDriftDetection(
+        str(mock_random.uuid4()), stack.stack_id, state.status, drifted, checked_at
+    )
     state.detections[detection.detection_id] = detection
     return detection
 
@@ -561,6 +619,7 @@ def find_detection(stacks: list[Any], detection_id: str) -> StackDriftDetection:
 
 
 # ---- CloudFormation API responses (bound onto moto's CloudFormationResponse) --------------------
+
 
 def _action_result(value: Any) -> Any:
     from moto.core.responses import ActionResult

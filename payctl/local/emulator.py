@@ -6,6 +6,7 @@ server runs; the server's log is `local.log` beside it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,7 +18,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -126,13 +127,26 @@ def start(
     endpoint = f"http://{HOST}:{port}"
     state_dir().mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "payctl.local.server", "--host", HOST, "--port", str(port),
-        "--accounts", ",".join(accounts), "--admin-account", admin_account,
+        sys.executable,
+        "-m",
+        "payctl.local.server",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--accounts",
+        ",".join(accounts),
+        "--admin-account",
+        admin_account,
     ]
     with log_file().open("ab") as log:
         process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            command,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     deadline = time.monotonic() + START_TIMEOUT_SECONDS
     while not _healthy(endpoint, timeout=0.5):
@@ -140,12 +154,17 @@ def start(
             raise EmulatorError(f"the emulator exited with code {process.returncode}; see {log_file()}")
         if time.monotonic() > deadline:
             _terminate(process.pid)
-            raise EmulatorError(f"the emulator did not answer within {START_TIMEOUT_SECONDS:.0f}s; see {log_file()}")
+            raise EmulatorError(
+                f"the emulator did not answer within {START_TIMEOUT_SECONDS:.0f}s; see {log_file()}"
+            )
         time.sleep(0.05)
     state = {
-        "pid": process.pid, "port": port, "endpoint": endpoint,
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "accounts": list(accounts), "admin_account": admin_account,
+        "pid": process.pid,
+        "port": port,
+        "endpoint": endpoint,
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "accounts": list(accounts),
+        "admin_account": admin_account,
     }
     state_file().write_text(json.dumps(state, indent=2) + "\n")
     return EmulatorInfo(endpoint=endpoint, pid=process.pid, port=port)
@@ -167,10 +186,8 @@ def _terminate(pid: int) -> None:
 
 def _reap(pid: int) -> None:
     """Collect the exit status when the server is our own child (otherwise it lingers as a zombie)."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
 def stop() -> bool:

@@ -15,7 +15,10 @@ ACCESS_ROLE = "OrganizationAccountAccessRole"
 STACKSET_ADMIN_ROLE = "AWSCloudFormationStackSetAdministrationRole"
 STACKSET_EXECUTION_ROLE = "AWSCloudFormationStackSetExecutionRole"
 # moto does not load AWS managed policies by default (slow); an inline policy grants the same.
-ADMINISTRATOR_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ADMINISTRATOR_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
 PARTITION = "aws"
 HOME_REGION = "us-east-1"
 
@@ -23,14 +26,17 @@ _lock = threading.Lock()
 
 
 def _trust(principal: dict[str, str]) -> str:
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
-    })
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
+        }
+    )
 
 
-def _ensure_role(account_id: str, name: str, trust: str, description: str, inline: dict[str, Any] | None = None
-                 ) -> None:
+def _ensure_role(
+    account_id: str, name: str, trust: str, description: str, inline: dict[str, Any] | None = None
+) -> None:
     from moto.iam.models import iam_backends
 
     iam = iam_backends[account_id]["global"]
@@ -38,8 +44,13 @@ def _ensure_role(account_id: str, name: str, trust: str, description: str, inlin
         role = next(role for role in iam.roles.values() if role.name == name)
     else:
         role = iam.create_role(
-            role_name=name, assume_role_policy_document=trust, path="/", permissions_boundary=None,
-            description=description, tags=[], max_session_duration="3600",
+            role_name=name,
+            assume_role_policy_document=trust,
+            path="/",
+            permissions_boundary=None,
+            description=description,
+            tags=[],
+            max_session_duration="3600",
         )
     policy = inline or ADMINISTRATOR_POLICY
     if f"{name}Policy" not in role.policies:
@@ -58,7 +69,9 @@ def _create_account_with_id(org_backend: Any, account_id: str, name: str) -> Non
             utils.make_random_account_id = original
 
 
-def seed_organization(admin_account: str, accounts: Iterable[str], names: dict[str, str] | None = None) -> None:
+def seed_organization(
+    admin_account: str, accounts: Iterable[str], names: dict[str, str] | None = None
+) -> None:
     """Organization with `admin_account` as management account and `accounts` as members (idempotent).
 
     Every account gets `OrganizationAccountAccessRole` (trusting the management account) and
@@ -89,8 +102,13 @@ def seed_organization(admin_account: str, accounts: Iterable[str], names: dict[s
         "CloudFormation StackSet administration",
         inline={
             "Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
-                           "Resource": f"arn:aws:iam::*:role/{STACKSET_EXECUTION_ROLE}"}],
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRole",
+                    "Resource": f"arn:aws:iam::*:role/{STACKSET_EXECUTION_ROLE}",
+                }
+            ],
         },
     )
 

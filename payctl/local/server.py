@@ -31,7 +31,9 @@ StartResponse = Callable[..., Any]
 class EmulatorApp:
     """WSGI wrapper: health endpoint, reseed after reset, moto for everything else."""
 
-    def __init__(self, moto_app: Any, seed: Callable[[], None], accounts: list[str], admin_account: str) -> None:
+    def __init__(
+        self, moto_app: Any, seed: Callable[[], None], accounts: list[str], admin_account: str
+    ) -> None:
         self._moto_app = moto_app
         self._seed = seed
         self._accounts = accounts
@@ -41,7 +43,9 @@ class EmulatorApp:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == HEALTH_PATH:
-            body = json.dumps({"ready": True, "accounts": self._accounts, "admin_account": self._admin_account})
+            body = json.dumps(
+                {"ready": True, "accounts": self._accounts, "admin_account": self._admin_account}
+            )
             start_response("200 OK", [("Content-Type", "application/json")])
             return [body.encode()]
         if path == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
@@ -71,14 +75,24 @@ def build_app(accounts: list[str], admin_account: str) -> EmulatorApp:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m payctl.local.server", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default="127.0.0.1", choices=ALLOWED_HOSTS,
-                        help="the emulator only listens on the loopback interface")
+    parser = argparse.ArgumentParser(
+        prog="python -m payctl.local.server", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        choices=ALLOWED_HOSTS,
+        help="the emulator only listens on the loopback interface",
+    )
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--accounts", default=",".join(DEFAULT_ACCOUNTS),
-                        help="comma-separated member account ids")
-    parser.add_argument("--admin-account", default=DEFAULT_ADMIN_ACCOUNT,
-                        help="management and StackSet administrator account id")
+    parser.add_argument(
+        "--accounts", default=",".join(DEFAULT_ACCOUNTS), help="comma-separated member account ids"
+    )
+    parser.add_argument(
+        "--admin-account",
+        default=DEFAULT_ADMIN_ACCOUNT,
+        help="management and StackSet administrator account id",
+    )
     args = parser.parse_args(argv)
     args.accounts = [a.strip() for a in args.accounts.split(",") if a.strip()]
     for account in [*args.accounts, args.admin_account]:

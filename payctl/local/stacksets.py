@@ -9,7 +9,6 @@ statuses; self-managed targets need the execution role, as in AWS.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -187,8 +186,9 @@ class PayctlStackSet(cfn_models.StackSet):
             instance.backend.delete_stack(stack.stack_id)
         self.instances.stack_instances.remove(instance)
 
-    def _targets(self, accounts: list[str], regions: list[str], deployment_targets: dict[str, Any] | None
-                 ) -> list[tuple[str, str, str | None]]:
+    def _targets(
+        self, accounts: list[str], regions: list[str], deployment_targets: dict[str, Any] | None
+    ) -> list[tuple[str, str, str | None]]:
         """(account, region, organizational unit) for each requested instance."""
         deployment_targets = deployment_targets or {}
         accounts = list(accounts or []) + list(deployment_targets.get("Accounts") or [])
@@ -212,8 +212,9 @@ class PayctlStackSet(cfn_models.StackSet):
             self.organizational_unit_ids = sorted(set(self.organizational_unit_ids) | set(ou_ids))
         return targets
 
-    def _new_operation(self, action: str, operation_id: str | None, preferences: dict[str, Any] | None,
-                       **extra: Any) -> dict[str, Any]:
+    def _new_operation(
+        self, action: str, operation_id: str | None, preferences: dict[str, Any] | None, **extra: Any
+    ) -> dict[str, Any]:
         operation_id = operation_id or str(mock_random.uuid4())
         if any(op["OperationId"] == operation_id for op in self.operations):
             raise OperationIdAlreadyExistsException(f"Operation {operation_id} already exists")
@@ -233,8 +234,9 @@ class PayctlStackSet(cfn_models.StackSet):
         self.operations.append(operation)
         return operation
 
-    def _run(self, operation: dict[str, Any], targets: list[tuple[str, str]],
-             work: Callable[[str, str], None]) -> dict[str, Any]:
+    def _run(
+        self, operation: dict[str, Any], targets: list[tuple[str, str]], work: Callable[[str, str], None]
+    ) -> dict[str, Any]:
         """Run `work` per target, region by region, honouring the failure tolerance like AWS."""
         preferences = operation["OperationPreferences"]
         failed_total = 0
@@ -249,7 +251,9 @@ class PayctlStackSet(cfn_models.StackSet):
                 if instance is not None and instance.organizational_unit_id:
                     result["OrganizationalUnitId"] = instance.organizational_unit_id
                 if cancel_rest:
-                    result.update(Status=CANCELLED, StatusReason="Cancelled since failure tolerance has exceeded")
+                    result.update(
+                        Status=CANCELLED, StatusReason="Cancelled since failure tolerance has exceeded"
+                    )
                 else:
                     try:
                         work(account, region)
@@ -277,7 +281,7 @@ class PayctlStackSet(cfn_models.StackSet):
 
     # ---- moto's StackSet interface, with AWS semantics ------------------------------------------
 
-    def create_stack_instances(  # type: ignore[override]
+    def create_stack_instances(
         self,
         accounts: list[str],
         regions: list[str],
@@ -289,14 +293,17 @@ class PayctlStackSet(cfn_models.StackSet):
         if self.permission_model == "SERVICE_MANAGED":
             if not deployment_targets or "OrganizationalUnitIds" not in deployment_targets:
                 raise ValidationError(
-                    message="StackSets with SERVICE_MANAGED permission model can only have OrganizationalUnit as target"
+                    message="StackSets with SERVICE_MANAGED permission model can only have "
+                    "OrganizationalUnit as target"
                 )
         elif deployment_targets and "OrganizationalUnitIds" in deployment_targets:
             raise ValidationError(
                 message="StackSets with SELF_MANAGED permission model can only have accounts as target"
             )
         targets = self._targets(accounts, regions, deployment_targets)
-        operation = self._new_operation("CREATE", operation_id, preferences, DeploymentTargets=deployment_targets)
+        operation = self._new_operation(
+            "CREATE", operation_id, preferences, DeploymentTargets=deployment_targets
+        )
         for account, region, ou_id in targets:
             instance = self.instances.find(account, region)
             if instance is None:
@@ -310,7 +317,7 @@ class PayctlStackSet(cfn_models.StackSet):
         self._run(operation, [(a, r) for a, r, _ in targets], create)
         return str(operation["OperationId"])
 
-    def update_instances(  # type: ignore[override]
+    def update_instances(
         self,
         accounts: list[str],
         regions: list[str],
@@ -331,7 +338,7 @@ class PayctlStackSet(cfn_models.StackSet):
 
         return self._run(operation, targets, update)
 
-    def update(  # type: ignore[override]
+    def update(
         self,
         template: str,
         description: str,
@@ -372,7 +379,7 @@ class PayctlStackSet(cfn_models.StackSet):
 
         return self._run(operation, targets, update)
 
-    def delete_stack_instances(  # type: ignore[override]
+    def delete_stack_instances(
         self,
         accounts: list[str],
         regions: list[str],
@@ -382,8 +389,11 @@ class PayctlStackSet(cfn_models.StackSet):
         deployment_targets: dict[str, Any] | None = None,
     ) -> None:
         wanted = {(a, r) for a, r, _ in self._targets(accounts, regions, deployment_targets)}
-        targets = [(i.account_id, i.region_name) for i in self.instances.stack_instances
-                   if (i.account_id, i.region_name) in wanted]
+        targets = [
+            (i.account_id, i.region_name)
+            for i in self.instances.stack_instances
+            if (i.account_id, i.region_name) in wanted
+        ]
         operation = self._new_operation("DELETE", operation_id, preferences, RetainStacks=retain_stacks)
 
         def delete(account: str, region: str) -> None:
@@ -391,8 +401,9 @@ class PayctlStackSet(cfn_models.StackSet):
 
         self._run(operation, targets, delete)
 
-    def detect_drift(self, operation_id: str | None = None, preferences: dict[str, Any] | None = None
-                     ) -> dict[str, Any]:
+    def detect_drift(
+        self, operation_id: str | None = None, preferences: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         from . import drift
 
         operation = self._new_operation("DETECT_DRIFT", operation_id, preferences)
@@ -413,10 +424,12 @@ class PayctlStackSet(cfn_models.StackSet):
         statuses = [i.drift_status for i in self.instances.stack_instances]
         failed = operation["StatusDetails"]["FailedStackInstancesCount"]
         details = {
-            "DriftStatus": "DRIFTED" if "DRIFTED" in statuses else ("IN_SYNC" if statuses and not failed
-                                                                       else "NOT_CHECKED"),
-            "DriftDetectionStatus": "COMPLETED" if not failed else ("FAILED" if failed == len(statuses)
-                                                                     else "PARTIAL_SUCCESS"),
+            "DriftStatus": "DRIFTED"
+            if "DRIFTED" in statuses
+            else ("IN_SYNC" if statuses and not failed else "NOT_CHECKED"),
+            "DriftDetectionStatus": "COMPLETED"
+            if not failed
+            else ("FAILED" if failed == len(statuses) else "PARTIAL_SUCCESS"),
             "LastDriftCheckTimestamp": checked_at,
             "TotalStackInstancesCount": len(statuses),
             "DriftedStackInstancesCount": statuses.count("DRIFTED"),
@@ -449,8 +462,9 @@ def _record_outcome(instance: StackInstanceRecord, result: dict[str, Any]) -> No
         instance.status_reason = result.get("StatusReason")
 
 
-def _merge_overrides(instance: StackInstanceRecord, incoming: list[dict[str, Any]],
-                     stack_set_parameters: dict[str, Any]) -> list[dict[str, Any]]:
+def _merge_overrides(
+    instance: StackInstanceRecord, incoming: list[dict[str, Any]], stack_set_parameters: dict[str, Any]
+) -> list[dict[str, Any]]:
     """UpdateStackInstances semantics: listed keys are set (or kept with UsePreviousValue); unlisted
     keys go back to the StackSet's value."""
     previous = instance.overrides
@@ -459,7 +473,8 @@ def _merge_overrides(instance: StackInstanceRecord, incoming: list[dict[str, Any
         key = parameter["ParameterKey"]
         if key not in stack_set_parameters:
             raise ValidationError(
-                message=f"Parameter '{key}' is not part of the stack set; only its parameters can be overridden"
+                message=f"Parameter '{key}' is not part of the stack set; "
+                "only its parameters can be overridden"
             )
         if parameter.get("UsePreviousValue"):
             if key in previous:
@@ -470,6 +485,7 @@ def _merge_overrides(instance: StackInstanceRecord, incoming: list[dict[str, Any
 
 
 # ---- CloudFormation API responses (bound onto moto's CloudFormationResponse) --------------------
+
 
 def _stack_set(response: Any) -> PayctlStackSet:
     stack_set = response.cloudformation_backend.describe_stack_set(response._get_param("StackSetName"))
@@ -573,9 +589,13 @@ def list_stack_instances(response: Any) -> Any:
     filters = response._get_param("Filters", [])
     summaries = []
     for instance in stack_set.instances.stack_instances:
-        if account and instance.account_id != account or region and instance.region_name != region:
+        if (account and instance.account_id != account) or (region and instance.region_name != region):
             continue
-        if any(_INSTANCE_FILTERS[f["Name"]](instance) != f["Values"] for f in filters if f["Name"] in _INSTANCE_FILTERS):
+        if any(
+            _INSTANCE_FILTERS[f["Name"]](instance) != f["Values"]
+            for f in filters
+            if f["Name"] in _INSTANCE_FILTERS
+        ):
             continue
         summaries.append(instance.to_dict())
     return _action_result({"Summaries": summaries})
@@ -615,4 +635,4 @@ RESPONSES: dict[str, Callable[[Any], Any]] = {
     "detect_stack_set_drift": detect_stack_set_drift,
 }
 
-__all__ = ["RESPONSES", "PayctlStackInstances", "PayctlStackSet", "StackInstanceRecord", "json"]
+__all__ = ["RESPONSES", "PayctlStackInstances", "PayctlStackSet", "StackInstanceRecord"]

@@ -39,8 +39,12 @@ def test_short_form_tags_parse_like_aws() -> None:
 def test_cidr_matches_aws_documented_examples() -> None:
     # AWS docs: !Cidr ["192.168.0.0/24", 6, 5] gives six /27 blocks.
     assert cidr("192.168.0.0/24", 6, 5) == [
-        "192.168.0.0/27", "192.168.0.32/27", "192.168.0.64/27",
-        "192.168.0.96/27", "192.168.0.128/27", "192.168.0.160/27",
+        "192.168.0.0/27",
+        "192.168.0.32/27",
+        "192.168.0.64/27",
+        "192.168.0.96/27",
+        "192.168.0.128/27",
+        "192.168.0.160/27",
     ]
     # cidrBits 8 is a /24; parameters arrive as strings.
     assert cidr("10.0.0.0/16", "3", "8") == ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]
@@ -93,16 +97,19 @@ def test_getazs_and_cidr_resolve_in_the_stack_region(aws: None) -> None:
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     assert outputs == {"Zones": "eu-west-1a,eu-west-1b,eu-west-1c", "Ireland": "yes"}
     ec2 = boto3.client("ec2", region_name="eu-west-1")
-    subnets = sorted((s["CidrBlock"], s["AvailabilityZone"]) for s in ec2.describe_subnets()["Subnets"]
-                     if s["VpcId"] != ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])
-                     ["Vpcs"][0]["VpcId"])
+    subnets = sorted(
+        (s["CidrBlock"], s["AvailabilityZone"])
+        for s in ec2.describe_subnets()["Subnets"]
+        if s["VpcId"]
+        != ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    )
     assert subnets == [("10.20.0.0/24", "eu-west-1a"), ("10.20.1.0/24", "eu-west-1b")]
 
 
 def test_ec2_refuses_a_subnet_in_another_regions_zone(aws: None) -> None:
     ec2 = boto3.client("ec2", region_name="eu-west-1")
     vpc_id = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    with pytest.raises(ec2.exceptions.ClientError, match="InvalidParameterValue.*us-east-1a"):
+    with pytest.raises(ec2.exceptions.ClientError, match=r"InvalidParameterValue.*us-east-1a"):
         ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.1.0/24", AvailabilityZone="us-east-1a")
     subnet = ec2.create_subnet(VpcId=vpc_id, CidrBlock="10.0.2.0/24")["Subnet"]
     assert subnet["AvailabilityZone"].startswith("eu-west-1")
@@ -123,10 +130,15 @@ Outputs:
 
 
 def test_ssm_typed_parameters_resolve_in_the_stacks_own_account_and_region(aws: None) -> None:
-    boto3.client("ssm", region_name="eu-west-1").put_parameter(Name="/platform/ami", Value="ami-eu", Type="String")
     boto3.client("ssm", region_name="eu-west-1").put_parameter(
-        Name="/platform/subnets", Value="subnet-1,subnet-2", Type="StringList")
-    boto3.client("ssm", region_name="us-east-1").put_parameter(Name="/platform/ami", Value="ami-us", Type="String")
+        Name="/platform/ami", Value="ami-eu", Type="String"
+    )
+    boto3.client("ssm", region_name="eu-west-1").put_parameter(
+        Name="/platform/subnets", Value="subnet-1,subnet-2", Type="StringList"
+    )
+    boto3.client("ssm", region_name="us-east-1").put_parameter(
+        Name="/platform/ami", Value="ami-us", Type="String"
+    )
     cf = boto3.client("cloudformation", region_name="eu-west-1")
     cf.create_stack(StackName="ssm", TemplateBody=SSM_TEMPLATE)
 

@@ -53,7 +53,9 @@ Outputs:
 def _upload(region: str, key: str, body: str) -> None:
     s3 = boto3.client("s3", region_name=region)
     if "artifacts-example" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
-        config = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        config = (
+            {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+        )
         s3.create_bucket(Bucket="artifacts-example", **config)
     s3.put_object(Bucket="artifacts-example", Key=key, Body=body.encode())
 
@@ -74,8 +76,11 @@ def _outputs(cf: object, name: str) -> dict[str, str]:
 def test_parent_reads_nested_outputs_with_getatt(aws: None, url: str) -> None:
     _upload("eu-west-1", "child.yaml", CHILD)
     cf = boto3.client("cloudformation", region_name="eu-west-1")
-    cf.create_stack(StackName="parent", TemplateBody=PARENT,
-                    Parameters=[{"ParameterKey": "ChildUrl", "ParameterValue": url}])
+    cf.create_stack(
+        StackName="parent",
+        TemplateBody=PARENT,
+        Parameters=[{"ParameterKey": "ChildUrl", "ParameterValue": url}],
+    )
 
     topic_arn = "arn:aws:sns:eu-west-1:123456789012:pay-alerts"
     assert _outputs(cf, "parent")["Topic"] == topic_arn
@@ -88,9 +93,14 @@ def test_nested_stack_ref_is_its_arn_and_it_knows_its_parent(aws: None) -> None:
     _upload("us-east-1", "child.yaml", CHILD)
     cf = boto3.client("cloudformation", region_name="us-east-1")
     parent_id = cf.create_stack(
-        StackName="parent", TemplateBody=PARENT,
-        Parameters=[{"ParameterKey": "ChildUrl",
-                     "ParameterValue": "https://artifacts-example.s3.amazonaws.com/child.yaml"}],
+        StackName="parent",
+        TemplateBody=PARENT,
+        Parameters=[
+            {
+                "ParameterKey": "ChildUrl",
+                "ParameterValue": "https://artifacts-example.s3.amazonaws.com/child.yaml",
+            }
+        ],
     )["StackId"]
 
     child_id = _outputs(cf, "parent")["ChildStack"]
@@ -105,14 +115,21 @@ def test_parent_update_updates_nested_stack_in_place(aws: None) -> None:
     _upload("us-east-1", "child.yaml", CHILD)
     cf = boto3.client("cloudformation", region_name="us-east-1")
     url = "https://artifacts-example.s3.amazonaws.com/child.yaml"
-    cf.create_stack(StackName="parent", TemplateBody=PARENT,
-                    Parameters=[{"ParameterKey": "ChildUrl", "ParameterValue": url}])
+    cf.create_stack(
+        StackName="parent",
+        TemplateBody=PARENT,
+        Parameters=[{"ParameterKey": "ChildUrl", "ParameterValue": url}],
+    )
     child_before = _outputs(cf, "parent")["ChildStack"]
 
-    cf.update_stack(StackName="parent", TemplateBody=PARENT, Parameters=[
-        {"ParameterKey": "ChildUrl", "ParameterValue": url},
-        {"ParameterKey": "Prefix", "ParameterValue": "card"},
-    ])
+    cf.update_stack(
+        StackName="parent",
+        TemplateBody=PARENT,
+        Parameters=[
+            {"ParameterKey": "ChildUrl", "ParameterValue": url},
+            {"ParameterKey": "Prefix", "ParameterValue": "card"},
+        ],
+    )
 
     assert _outputs(cf, "parent")["ChildStack"] == child_before  # same stack, not a replacement
     assert _outputs(cf, child_before)["TopicArn"] == "arn:aws:sns:us-east-1:123456789012:card-alerts"
@@ -124,5 +141,13 @@ def test_missing_template_is_a_validation_error(aws: None) -> None:
     _upload("us-east-1", "other.yaml", CHILD)
     cf = boto3.client("cloudformation", region_name="us-east-1")
     with pytest.raises(cf.exceptions.ClientError, match="S3 error"):
-        cf.create_stack(StackName="parent", TemplateBody=PARENT, Parameters=[
-            {"ParameterKey": "ChildUrl", "ParameterValue": "https://artifacts-example.s3.amazonaws.com/nope.yaml"}])
+        cf.create_stack(
+            StackName="parent",
+            TemplateBody=PARENT,
+            Parameters=[
+                {
+                    "ParameterKey": "ChildUrl",
+                    "ParameterValue": "https://artifacts-example.s3.amazonaws.com/nope.yaml",
+                }
+            ],
+        )

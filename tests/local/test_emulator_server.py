@@ -43,12 +43,18 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[emulator.Emula
 
 
 def _session(endpoint: str, account: str) -> boto3.Session:
-    base = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    base = boto3.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     credentials = base.client("sts", endpoint_url=endpoint).assume_role(
-        RoleArn=role_arn(account), RoleSessionName="payctl-test")["Credentials"]
-    return boto3.Session(aws_access_key_id=credentials["AccessKeyId"],
-                         aws_secret_access_key=credentials["SecretAccessKey"],
-                         aws_session_token=credentials["SessionToken"], region_name="eu-west-1")
+        RoleArn=role_arn(account), RoleSessionName="payctl-test"
+    )["Credentials"]
+    return boto3.Session(
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        region_name="eu-west-1",
+    )
 
 
 def test_status_reports_the_running_server(running: emulator.EmulatorInfo) -> None:
@@ -62,7 +68,10 @@ def test_status_reports_the_running_server(running: emulator.EmulatorInfo) -> No
 
 def test_deploy_to_staging_through_assume_role(running: emulator.EmulatorInfo) -> None:
     staging = _session(running.endpoint, "222222222222")
-    assert staging.client("sts", endpoint_url=running.endpoint).get_caller_identity()["Account"] == "222222222222"
+    assert (
+        staging.client("sts", endpoint_url=running.endpoint).get_caller_identity()["Account"]
+        == "222222222222"
+    )
     cf = staging.client("cloudformation", endpoint_url=running.endpoint)
     cf.create_stack(StackName="payments", TemplateBody=TEMPLATE)
 
@@ -70,15 +79,23 @@ def test_deploy_to_staging_through_assume_role(running: emulator.EmulatorInfo) -
     assert stack["StackId"].startswith("arn:aws:cloudformation:eu-west-1:222222222222:stack/payments/")
     assert stack["Outputs"] == [{"OutputKey": "Mode", "OutputValue": "/pay/mode"}]
     drift_id = cf.detect_stack_drift(StackName="payments")["StackDriftDetectionId"]
-    assert cf.describe_stack_drift_detection_status(StackDriftDetectionId=drift_id)["StackDriftStatus"] == "IN_SYNC"
+    assert (
+        cf.describe_stack_drift_detection_status(StackDriftDetectionId=drift_id)["StackDriftStatus"]
+        == "IN_SYNC"
+    )
     # The stack lives in staging only.
     dev = _session(running.endpoint, "111111111111").client("cloudformation", endpoint_url=running.endpoint)
     assert dev.describe_stacks()["Stacks"] == []
 
 
 def test_organization_is_seeded_with_the_given_accounts(running: emulator.EmulatorInfo) -> None:
-    org = boto3.client("organizations", endpoint_url=running.endpoint, region_name="us-east-1",
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    org = boto3.client(
+        "organizations",
+        endpoint_url=running.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     assert org.describe_organization()["Organization"]["MasterAccountId"] == ADMIN
     assert sorted(a["Id"] for a in org.list_accounts()["Accounts"]) == sorted([*ACCOUNTS, ADMIN])
 
@@ -91,13 +108,13 @@ def test_reset_forgets_resources_and_reseeds(running: emulator.EmulatorInfo) -> 
     assert cf.describe_stacks()["Stacks"] == []
 
 
-def test_stop_ends_the_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PAYCTL_STATE_DIR", str(tmp_path))
-    info = emulator.start(["111111111111"], ADMIN)
+def test_stop_ends_the_process(running: emulator.EmulatorInfo) -> None:
+    # Last test of the module: the fixture's own stop() then finds nothing to stop.
+    import urllib.request
+
     assert emulator.stop() is True
     assert not emulator.status().running
+    assert not emulator.state_file().exists()
     with pytest.raises(OSError):
-        import urllib.request
-
-        urllib.request.urlopen(info.endpoint + "/payctl/health", timeout=1)
+        urllib.request.urlopen(running.endpoint + "/payctl/health", timeout=1)
     assert emulator.stop() is False

@@ -40,19 +40,27 @@ def _setting(account: str, region: str) -> str:
 def _instance_stacks(account: str, region: str) -> list[Any]:
     from moto.cloudformation.models import cloudformation_backends
 
-    return [s for s in cloudformation_backends[account][region].stacks.values() if s.status != "DELETE_COMPLETE"]
+    return [
+        s for s in cloudformation_backends[account][region].stacks.values() if s.status != "DELETE_COMPLETE"
+    ]
 
 
 @pytest.fixture
 def stack_set(aws: None) -> Any:
     seed_organization(ADMIN, ACCOUNTS)
     cf = boto3.client("cloudformation", region_name="us-east-1")
-    cf.create_stack_set(StackSetName="platform", TemplateBody=TEMPLATE, Parameters=[
-        {"ParameterKey": "Environment", "ParameterValue": "dev"},
-        {"ParameterKey": "Retention", "ParameterValue": "30"},
-    ])
+    cf.create_stack_set(
+        StackSetName="platform",
+        TemplateBody=TEMPLATE,
+        Parameters=[
+            {"ParameterKey": "Environment", "ParameterValue": "dev"},
+            {"ParameterKey": "Retention", "ParameterValue": "30"},
+        ],
+    )
     operation_id = cf.create_stack_instances(
-        StackSetName="platform", Accounts=ACCOUNTS, Regions=REGIONS,
+        StackSetName="platform",
+        Accounts=ACCOUNTS,
+        Regions=REGIONS,
         ParameterOverrides=[{"ParameterKey": "Retention", "ParameterValue": "90"}],
     )["OperationId"]
     return cf, operation_id
@@ -70,9 +78,12 @@ def test_instances_deploy_in_each_account_and_region_with_merged_overrides(stack
     operation = cf.describe_stack_set_operation(StackSetName="platform", OperationId=operation_id)
     assert operation["StackSetOperation"]["Status"] == "SUCCEEDED"
     assert operation["StackSetOperation"]["Action"] == "CREATE"
-    results = cf.list_stack_set_operation_results(StackSetName="platform", OperationId=operation_id)["Summaries"]
+    results = cf.list_stack_set_operation_results(StackSetName="platform", OperationId=operation_id)[
+        "Summaries"
+    ]
     assert sorted((r["Account"], r["Region"], r["Status"]) for r in results) == sorted(
-        (a, r, "SUCCEEDED") for a in ACCOUNTS for r in REGIONS)
+        (a, r, "SUCCEEDED") for a in ACCOUNTS for r in REGIONS
+    )
     assert results[0]["AccountGateResult"]["Status"] == "SKIPPED"
     instance = cf.describe_stack_instance(
         StackSetName="platform", StackInstanceAccount="222222222222", StackInstanceRegion="eu-west-1"
@@ -86,13 +97,21 @@ def test_instances_deploy_in_each_account_and_region_with_merged_overrides(stack
 def test_update_stack_set_reaches_every_instance_stack(stack_set: Any) -> None:
     cf, _ = stack_set
     names_before = {(a, r): _instance_stacks(a, r)[0].name for a in ACCOUNTS for r in REGIONS}
-    operation_id = cf.update_stack_set(StackSetName="platform", TemplateBody=TEMPLATE, Parameters=[
-        {"ParameterKey": "Environment", "ParameterValue": "staging"},
-        {"ParameterKey": "Retention", "UsePreviousValue": True},
-    ])["OperationId"]
+    operation_id = cf.update_stack_set(
+        StackSetName="platform",
+        TemplateBody=TEMPLATE,
+        Parameters=[
+            {"ParameterKey": "Environment", "ParameterValue": "staging"},
+            {"ParameterKey": "Retention", "UsePreviousValue": True},
+        ],
+    )["OperationId"]
 
-    assert cf.describe_stack_set_operation(StackSetName="platform", OperationId=operation_id)[
-        "StackSetOperation"]["Status"] == "SUCCEEDED"
+    assert (
+        cf.describe_stack_set_operation(StackSetName="platform", OperationId=operation_id)[
+            "StackSetOperation"
+        ]["Status"]
+        == "SUCCEEDED"
+    )
     for account in ACCOUNTS:
         for region in REGIONS:
             assert _setting(account, region) == "staging:90"  # override kept
@@ -101,30 +120,43 @@ def test_update_stack_set_reaches_every_instance_stack(stack_set: Any) -> None:
 
 def test_update_stack_instances_changes_only_the_targets(stack_set: Any) -> None:
     cf, _ = stack_set
-    cf.update_stack_instances(StackSetName="platform", Accounts=["222222222222"], Regions=["eu-west-1"],
-                              ParameterOverrides=[{"ParameterKey": "Retention", "ParameterValue": "365"}])
+    cf.update_stack_instances(
+        StackSetName="platform",
+        Accounts=["222222222222"],
+        Regions=["eu-west-1"],
+        ParameterOverrides=[{"ParameterKey": "Retention", "ParameterValue": "365"}],
+    )
     assert _setting("222222222222", "eu-west-1") == "dev:365"
     assert _setting("222222222222", "us-east-1") == "dev:90"
     assert _setting("111111111111", "eu-west-1") == "dev:90"
 
     # An empty override list sends the instance back to the StackSet's own value.
-    cf.update_stack_instances(StackSetName="platform", Accounts=["222222222222"], Regions=["eu-west-1"],
-                              ParameterOverrides=[])
+    cf.update_stack_instances(
+        StackSetName="platform", Accounts=["222222222222"], Regions=["eu-west-1"], ParameterOverrides=[]
+    )
     assert _setting("222222222222", "eu-west-1") == "dev:30"
 
 
 def test_missing_execution_role_fails_the_instance_not_the_call(aws: None) -> None:
     seed_organization(ADMIN, ["111111111111"])  # 333333333333 has no execution role
     cf = boto3.client("cloudformation", region_name="us-east-1")
-    cf.create_stack_set(StackSetName="platform", TemplateBody=TEMPLATE,
-                        Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}])
-    operation_id = cf.create_stack_instances(StackSetName="platform", Accounts=["111111111111", "333333333333"],
-                                             Regions=["us-east-1"])["OperationId"]
+    cf.create_stack_set(
+        StackSetName="platform",
+        TemplateBody=TEMPLATE,
+        Parameters=[{"ParameterKey": "Environment", "ParameterValue": "dev"}],
+    )
+    operation_id = cf.create_stack_instances(
+        StackSetName="platform", Accounts=["111111111111", "333333333333"], Regions=["us-east-1"]
+    )["OperationId"]
 
     operation = cf.describe_stack_set_operation(StackSetName="platform", OperationId=operation_id)
     assert operation["StackSetOperation"]["Status"] == "FAILED"
-    results = {r["Account"]: r for r in cf.list_stack_set_operation_results(
-        StackSetName="platform", OperationId=operation_id)["Summaries"]}
+    results = {
+        r["Account"]: r
+        for r in cf.list_stack_set_operation_results(StackSetName="platform", OperationId=operation_id)[
+            "Summaries"
+        ]
+    }
     assert results["111111111111"]["Status"] == "SUCCEEDED"
     assert results["333333333333"]["Status"] == "FAILED"
     assert "AWSCloudFormationStackSetExecutionRole" in results["333333333333"]["StatusReason"]
@@ -135,13 +167,17 @@ def test_missing_execution_role_fails_the_instance_not_the_call(aws: None) -> No
 
 def test_delete_stack_instances_removes_the_stacks_unless_retained(stack_set: Any) -> None:
     cf, _ = stack_set
-    cf.delete_stack_instances(StackSetName="platform", Accounts=["111111111111"], Regions=REGIONS,
-                              RetainStacks=False)
-    cf.delete_stack_instances(StackSetName="platform", Accounts=["222222222222"], Regions=["us-east-1"],
-                              RetainStacks=True)
+    cf.delete_stack_instances(
+        StackSetName="platform", Accounts=["111111111111"], Regions=REGIONS, RetainStacks=False
+    )
+    cf.delete_stack_instances(
+        StackSetName="platform", Accounts=["222222222222"], Regions=["us-east-1"], RetainStacks=True
+    )
     assert _instance_stacks("111111111111", "us-east-1") == []
     assert len(_instance_stacks("222222222222", "us-east-1")) == 1  # retained, no longer an instance
-    remaining = [(s["Account"], s["Region"]) for s in cf.list_stack_instances(StackSetName="platform")["Summaries"]]
+    remaining = [
+        (s["Account"], s["Region"]) for s in cf.list_stack_instances(StackSetName="platform")["Summaries"]
+    ]
     assert remaining == [("222222222222", "eu-west-1")]
     operations = cf.list_stack_set_operations(StackSetName="platform")["Summaries"]
     assert [o["Action"] for o in operations] == ["CREATE", "DELETE", "DELETE"]

@@ -28,8 +28,17 @@ def patch_modules() -> list[ModuleType]:
         yaml_tags,
     )
 
-    return [nested_stacks, yaml_tags, intrinsics, template_url, ssm_parameters, ec2_zones,
-            update_dependencies, stacksets, drift_api]
+    return [
+        nested_stacks,
+        yaml_tags,
+        intrinsics,
+        template_url,
+        ssm_parameters,
+        ec2_zones,
+        update_dependencies,
+        stacksets,
+        drift_api,
+    ]
 
 
 def check_all() -> None:
@@ -37,7 +46,8 @@ def check_all() -> None:
 
     if moto.__version__ != EXPECTED_MOTO_VERSION:
         raise MotoInternalsChanged(
-            f"payctl's emulator patches are written for moto {EXPECTED_MOTO_VERSION}, found {moto.__version__}; "
+            f"payctl's emulator patches are written for moto {EXPECTED_MOTO_VERSION}, "
+            f"found {moto.__version__}; "
             "re-run tests/local and update payctl/local/patches before moving the pin"
         )
     for module in patch_modules():

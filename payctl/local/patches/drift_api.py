@@ -38,14 +38,18 @@ def _list_stack_resources(response: Any) -> Any:
     summaries = []
     for resource in stack.stack_resources:
         logical_id = getattr(resource, "logical_resource_id", "")
-        summaries.append({
-            "LogicalResourceId": logical_id,
-            "PhysicalResourceId": getattr(resource, "physical_resource_id", ""),
-            "ResourceType": getattr(resource, "cf_resource_type", ""),
-            "LastUpdatedTimestamp": stack.creation_time,
-            "ResourceStatus": "CREATE_COMPLETE" if stack.status.startswith("CREATE") else "UPDATE_COMPLETE",
-            "DriftInformation": drift.resource_drift_information(stack, logical_id),
-        })
+        summaries.append(
+            {
+                "LogicalResourceId": logical_id,
+                "PhysicalResourceId": getattr(resource, "physical_resource_id", ""),
+                "ResourceType": getattr(resource, "cf_resource_type", ""),
+                "LastUpdatedTimestamp": stack.creation_time,
+                "ResourceStatus": "CREATE_COMPLETE"
+                if stack.status.startswith("CREATE")
+                else "UPDATE_COMPLETE",
+                "DriftInformation": drift.resource_drift_information(stack, logical_id),
+            }
+        )
     return ActionResult({"StackResourceSummaries": summaries})
 
 
@@ -69,4 +73,4 @@ def apply() -> None:
 
     for name, handler in drift.RESPONSES.items():
         setattr(cfn_responses.CloudFormationResponse, name, handler)
-    cfn_responses.CloudFormationResponse.list_stack_resources = _list_stack_resources  # type: ignore[method-assign]
+    cfn_responses.CloudFormationResponse.list_stack_resources = _list_stack_resources  # type: ignore[assignment,method-assign]

@@ -22,7 +22,11 @@ _original_create_subnet: Callable[..., Any] | None = None
 
 def check() -> None:
     backend = require_attr(subnets, "SubnetBackend", NAME)
-    require_params(_original_create_subnet or backend.create_subnet, ["vpc_id", "cidr_block", "availability_zone", "availability_zone_id"], NAME)
+    require_params(
+        _original_create_subnet or backend.create_subnet,
+        ["vpc_id", "cidr_block", "availability_zone", "availability_zone_id"],
+        NAME,
+    )
 
 
 def create_subnet(self: Any, *args: Any, **kwargs: Any) -> Any:

@@ -14,6 +14,7 @@ from typing import Any
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation.exceptions import ValidationError
 
+from . import template_url
 from ._guard import require_attr, require_params
 
 NAME = "nested_stacks"
@@ -25,7 +26,6 @@ def check() -> None:
     for attr in ("create_from_cloudformation_json", "update_from_cloudformation_json", "update"):
         require_attr(stack_cls, attr, NAME)
     require_params(stack_cls.update, ["template", "role_arn", "parameters", "tags"], NAME)
-    require_attr(cfn_models, "get_stack_from_s3_url", NAME)
     require_attr(cfn_models, "cloudformation_backends", NAME)
 
 
@@ -42,10 +42,10 @@ def _get_cfn_attribute(self: Any, attr: str) -> Any:
             output = self.output_map[key]
             if output is not None:
                 return output.value
-        raise ValidationError(
-            message=f"Template error: nested stack {self.name} has no output named {key}"
-        )
-    raise ValidationError(message=f"Template error: resource type AWS::CloudFormation::Stack has no attribute {attr}")
+        raise ValidationError(message=f"Template error: nested stack {self.name} has no output named {key}")
+    raise ValidationError(
+        message=f"Template error: resource type AWS::CloudFormation::Stack has no attribute {attr}"
+    )
 
 
 def _physical_resource_id(self: Any) -> str:
@@ -53,34 +53,50 @@ def _physical_resource_id(self: Any) -> str:
     return str(self.stack_id)
 
 
-def _template_and_parameters(cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> tuple[str, dict[str, Any]]:
+def _template_and_parameters(
+    cloudformation_json: dict[str, Any], account_id: str, region_name: str
+) -> tuple[str, dict[str, Any]]:
     properties = cloudformation_json["Properties"]
     from moto.utilities.utils import get_partition
 
-    body = cfn_models.get_stack_from_s3_url(
+    body = template_url.get_stack_from_s3_url(
         properties["TemplateURL"], account_id=account_id, partition=get_partition(region_name)
     )
-    parameters = {key: str(value) if isinstance(value, (int, float, bool)) else value
-                  for key, value in (properties.get("Parameters") or {}).items()}
+    parameters = {
+        key: str(value) if isinstance(value, (int, float, bool)) else value
+        for key, value in (properties.get("Parameters") or {}).items()
+    }
     return body, parameters
 
 
-def _create(cls: Any, resource_name: str, cloudformation_json: dict[str, Any], account_id: str,
-            region_name: str, **kwargs: Any) -> Any:
+def _create(
+    cls: Any,
+    resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+    **kwargs: Any,
+) -> Any:
     backend = cfn_models.cloudformation_backends[account_id][region_name]
     body, parameters = _template_and_parameters(cloudformation_json, account_id, region_name)
     parent_id = kwargs.get("StackId")
     parent = backend.stacks.get(parent_id) if parent_id else None
     tags = dict(parent.tags) if parent is not None else None  # AWS propagates stack tags to nested stacks
-    stack = backend.create_stack(name=resource_name, template=body, parameters=parameters, tags=tags)
+    stack: Any = backend.create_stack(name=resource_name, template=body, parameters=parameters, tags=tags)
     if parent_id:
         stack.parent_id = parent_id
         stack.root_id = getattr(parent, "root_id", None) or parent_id
     return stack
 
 
-def _update(cls: Any, original_resource: Any, new_resource_name: str, cloudformation_json: Any,
-            account_id: str, region_name: str) -> Any:
+def _update(
+    cls: Any,
+    original_resource: Any,
+    new_resource_name: str,
+    cloudformation_json: Any,
+    account_id: str,
+    region_name: str,
+) -> Any:
     # AWS updates the nested stack in place; its resources are kept unless the child template says otherwise.
     body, parameters = _template_and_parameters(cloudformation_json, account_id, region_name)
     original_resource.update(body, role_arn=None, parameters=parameters, tags=None)
@@ -92,7 +108,7 @@ def apply() -> None:
     stack_cls.has_cfn_attr = classmethod(_has_cfn_attr)
     stack_cls.get_cfn_attribute = _get_cfn_attribute
     stack_cls.physical_resource_id = property(_physical_resource_id)
-    stack_cls.create_from_cloudformation_json = classmethod(_create)
+    stack_cls.create_from_cloudformation_json = classmethod(_create)  # type: ignore[arg-type]
     stack_cls.update_from_cloudformation_json = classmethod(_update)
     # Top-level stacks: DescribeStacks shows no ParentId/RootId.
     stack_cls.parent_id = None

@@ -11,6 +11,7 @@ from typing import Any
 
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
+from moto.ssm.models import ssm_backends
 
 from ._guard import require_attr, require_params
 
@@ -27,7 +28,7 @@ def check() -> None:
 def parse_ssm_parameter(self: Any, value: str, value_type: str) -> Any:
     if not value_type.startswith(VALUE_TYPE_PREFIX):
         return value
-    parameter = parsing.ssm_backends[self._account_id][self._region_name].get_parameter(value)
+    parameter = ssm_backends[self._account_id][self._region_name].get_parameter(value)
     if parameter is None:
         raise ValidationError(
             message=f"Unable to fetch parameters [{value}] from parameter store for this account."

@@ -27,7 +27,9 @@ def check() -> None:
     require_source(stack_set.__init__, "StackInstances(", NAME)
     require_source(cfn_models.CloudFormationBackend.create_stack_set, "StackSet(", NAME)
     require_params(cfn_models.Stack.update, ["template", "role_arn", "parameters", "tags"], NAME)
-    require_params(cfn_models.CloudFormationBackend._resolve_update_parameters, ["instance", "incoming_params"], NAME)
+    require_params(
+        cfn_models.CloudFormationBackend._resolve_update_parameters, ["instance", "incoming_params"], NAME
+    )
     for attr in ("operations", "permission_model", "execution_role_name", "administration_role_arn"):
         require_source(stack_set.__init__, f"self.{attr}", NAME)
     require_attr(cfn_responses.CloudFormationResponse, "_get_stack_from_s3_url", NAME)

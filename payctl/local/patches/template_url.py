@@ -64,5 +64,5 @@ def get_stack_from_s3_url(template_url: str, account_id: str, partition: str) ->
 
 
 def apply() -> None:
-    cfn_models.get_stack_from_s3_url = get_stack_from_s3_url
+    cfn_models.get_stack_from_s3_url = get_stack_from_s3_url  # type: ignore[attr-defined]
     cfn_responses.get_stack_from_s3_url = get_stack_from_s3_url  # type: ignore[attr-defined]

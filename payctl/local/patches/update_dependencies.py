@@ -60,8 +60,9 @@ def _updatable(resource: dict[str, Any]) -> bool:
     return update is not None and not hasattr(update, "__isabstractmethod__")
 
 
-def build_resource_diff(self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None
-                        ) -> dict[str, Any]:
+def build_resource_diff(
+    self: Any, other_template: dict[str, Any], parameters: dict[str, Any] | None = None
+) -> dict[str, Any]:
     assert _original is not None
     result = _original(self, other_template, parameters)
     old, new = self._resource_json_map, other_template.get("Resources") or {}
@@ -72,7 +73,12 @@ def build_resource_diff(self: Any, other_template: dict[str, Any], parameters: d
     while grew:
         grew = False
         for name, resource in new.items():
-            if name in old and name not in changed and _updatable(resource) and references(resource) & changed:
+            if (
+                name in old
+                and name not in changed
+                and _updatable(resource)
+                and references(resource) & changed
+            ):
                 result["Modify"].append(name)
                 changed.add(name)
                 grew = True
