@@ -181,3 +181,43 @@ def test_delete_stack_instances_removes_the_stacks_unless_retained(stack_set: An
     assert remaining == [("222222222222", "eu-west-1")]
     operations = cf.list_stack_set_operations(StackSetName="platform")["Summaries"]
     assert [o["Action"] for o in operations] == ["CREATE", "DELETE", "DELETE"]
+
+
+def test_instance_reads_nested_template_from_the_admin_accounts_bucket(aws: None) -> None:
+    seed_organization(ADMIN, ["111111111111"])
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket="payctl-artifacts-example")
+    s3.put_object(
+        Bucket="payctl-artifacts-example",
+        Key="nested/child.yaml",
+        Body=b"""
+Resources:
+  Setting:
+    Type: AWS::SSM::Parameter
+    Properties: {Name: /platform/retention, Type: String, Value: nested}
+Outputs:
+  Name: {Value: !Ref Setting}
+""",
+    )
+    cf = boto3.client("cloudformation", region_name="us-east-1")
+    cf.create_stack_set(
+        StackSetName="nested",
+        TemplateBody="""
+Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: https://payctl-artifacts-example.s3.us-east-1.amazonaws.com/nested/child.yaml
+""",
+    )
+    operation_id = cf.create_stack_instances(
+        StackSetName="nested", Accounts=["111111111111"], Regions=["eu-west-1"]
+    )["OperationId"]
+    assert (
+        cf.describe_stack_set_operation(StackSetName="nested", OperationId=operation_id)["StackSetOperation"][
+            "Status"
+        ]
+        == "SUCCEEDED"
+    )
+    assert _setting("111111111111", "eu-west-1") == "nested"
+    assert len(_instance_stacks("111111111111", "eu-west-1")) == 2  # instance stack and its nested stack
