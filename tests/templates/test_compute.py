@@ -225,11 +225,7 @@ def test_with_a_certificate_https_serves_and_http_redirects() -> None:
 @pytest.mark.parametrize("certificate", ["", CERTIFICATE])
 def test_the_service_waits_for_the_listener_that_forwards_to_it(certificate: str) -> None:
     scenario = compute("staging", PRIMARY, CertificateArn=certificate)
-    service = resources(scenario.template)["Service"]
-    assert service["DependsOn"] == ["TrafficListenerReady"]
-    listener = scenario.resolve(
-        resources(scenario.template)["TrafficListenerReady"]["Metadata"]["TrafficListener"]
-    )
+    listener = scenario.resolve(resources(scenario.template)["Service"]["Metadata"]["TrafficListener"])
     logical = listener.strip("{}")
     actions = scenario.property(logical, "DefaultActions")
     assert forwards_to_target_group(actions), f"{logical} does not forward to the target group"
