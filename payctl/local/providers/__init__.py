@@ -23,6 +23,7 @@ from .base import Provider
 PROVIDER_MODULES = (
     "payctl.local.providers.dynamodb",
     "payctl.local.providers.ec2",
+    "payctl.local.providers.iam",
     "payctl.local.providers.kms",
     "payctl.local.providers.rds",
     "payctl.local.providers.s3",
