@@ -89,7 +89,9 @@ PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6", "-1": "a
 AWS_OWNED_ROLE_PATHS = ("/aws-service-role/", "/aws-reserved/")
 
 _CLIENTS: dict[tuple[str, str | None], Any] = {}
-_RETRIES = Config(retries={"mode": "standard", "max_attempts": 5})
+# Short timeouts: in a VPC without the service's endpoint a call would otherwise hang for the
+# whole invocation; a state read that fails falls back to the CloudTrail record instead.
+_RETRIES = Config(connect_timeout=5, read_timeout=10, retries={"mode": "standard", "max_attempts": 3})
 
 
 def client(service: str, region: str | None = None) -> Any:

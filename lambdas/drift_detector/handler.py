@@ -82,7 +82,8 @@ START_MARGIN_MS = 60_000
 POLL_MARGIN_MS = 20_000
 
 _CLIENTS: dict[tuple[str, str | None], Any] = {}
-_RETRIES = Config(retries={"mode": "standard", "max_attempts": 8})
+# Drift calls are throttled per account: more attempts, bounded connect and read times.
+_RETRIES = Config(connect_timeout=5, read_timeout=30, retries={"mode": "standard", "max_attempts": 8})
 
 sleep: Callable[[float], None] = time.sleep
 

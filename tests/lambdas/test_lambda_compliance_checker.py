@@ -178,6 +178,19 @@ def test_security_group_tagged_right_after_creation_is_compliant(compliance):
     assert reader.messages() == []
 
 
+def test_record_decides_when_the_ec2_endpoint_cannot_be_reached(compliance, monkeypatch):
+    module, reader = compliance
+    # In a VPC without an ec2 endpoint the state read fails; a closed local port fails fast.
+    monkeypatch.setenv("AWS_ENDPOINT_URL_EC2", "http://127.0.0.1:9")
+
+    summary = run(module, load_event("ec2-create-security-group.json"))
+
+    # The create call carried only a Name tag.
+    message = only_message(reader)
+    assert message["details"]["missingTags"] == ["Environment", "Application", "CostCenter"]
+    assert summary["status"] == "evaluated"
+
+
 def test_deleting_a_required_tag_is_reported(compliance):
     module, reader = compliance
 

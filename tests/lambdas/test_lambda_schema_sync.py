@@ -211,6 +211,36 @@ def test_each_difference_is_published_with_region_field_expected_and_actual(sche
     ]
 
 
+def test_an_unreachable_region_is_reported_and_the_other_still_checked(schema_sync, monkeypatch):
+    module, reader = schema_sync
+    put_definition(json.dumps(DEFINITION))
+    create_table(REGION, pitr=False)
+    create_table(DR_REGION)
+    real_client = module.client
+
+    def client(service: str, region: str | None = None) -> Any:
+        if (service, region) == ("dynamodb", DR_REGION):
+            # What a VPC without a route to the other region's endpoint looks like, failing fast.
+            return boto3.client(
+                service, region_name=region, endpoint_url="http://127.0.0.1:9", config=module._RETRIES
+            )
+        return real_client(service, region)
+
+    monkeypatch.setattr(module, "client", client)
+
+    result = run(module)
+
+    by_type = {p.message["type"]: p.message for p in reader.messages()}
+    assert set(by_type) == {"TableSchemaDrift", "TableSchemaCheckFailed"}
+    assert (by_type["TableSchemaDrift"]["region"], by_type["TableSchemaDrift"]["field"]) == (
+        REGION,
+        "pointInTimeRecovery",
+    )
+    assert by_type["TableSchemaCheckFailed"]["region"] == DR_REGION
+    assert "Could not connect" in by_type["TableSchemaCheckFailed"]["reason"]
+    assert result["failedRegions"] == [DR_REGION]
+
+
 def test_fields_the_definition_leaves_out_are_not_checked(schema_sync):
     module, reader = schema_sync
     definition = {k: v for k, v in DEFINITION.items() if k not in ("ttlAttribute", "pointInTimeRecovery")}
