@@ -35,6 +35,11 @@ Canonical table definition (the SSM parameter's value)
       "stream": "NEW_AND_OLD_IMAGES"
     }
 
+The same content spelled like a CreateTable request or a CloudFormation table (``TableName``,
+``KeySchema``, ``AttributeName``..., ``StreamSpecification``, ``TimeToLiveSpecification``,
+``PointInTimeRecoveryEnabled``) is accepted too; fields outside this list (``Replicas``,
+``SSESpecification``, ``ProvisionedThroughput``) are logged and not checked.
+
 ``tableName``, ``keySchema`` and ``attributeDefinitions`` are required. Any other field left out
 is not checked; ``globalSecondaryIndexes: []`` expects no index, ``ttlAttribute: null`` expects
 TTL off, ``stream: null`` (or ``"NONE"``) expects no stream. ``attributeDefinitions`` lists the
@@ -161,6 +166,35 @@ def canonical_stream(value: Any) -> str | None:
     return str(value)
 
 
+def _lower_keys(value: Any) -> Any:
+    """DynamoDB's PascalCase response -> the definition's camelCase."""
+    if isinstance(value, dict):
+        return {k[:1].lower() + k[1:]: _lower_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_lower_keys(v) for v in value]
+    return value
+
+
+def _from_create_table_spelling(raw: dict[str, Any]) -> dict[str, Any]:
+    """Also accept the definition spelled like a CreateTable request / CloudFormation table
+    (``TableName``, ``KeySchema``, ``StreamSpecification``, ``TimeToLiveSpecification``,
+    ``PointInTimeRecoveryEnabled``...): same content, other names."""
+    data: dict[str, Any] = _lower_keys(raw)
+    if "pointInTimeRecovery" not in data:
+        specification = data.pop("pointInTimeRecoverySpecification", None)
+        if isinstance(specification, dict):
+            data["pointInTimeRecovery"] = specification.get("pointInTimeRecoveryEnabled", False)
+        elif "pointInTimeRecoveryEnabled" in data:
+            data["pointInTimeRecovery"] = data.pop("pointInTimeRecoveryEnabled")
+    if "ttlAttribute" not in data and isinstance(data.get("timeToLiveSpecification"), dict):
+        specification = data.pop("timeToLiveSpecification")
+        data["ttlAttribute"] = specification.get("attributeName") if specification.get("enabled") else None
+    if "stream" not in data and isinstance(data.get("streamSpecification"), dict):
+        specification = data.pop("streamSpecification")
+        data["stream"] = specification.get("streamViewType") if specification.get("streamEnabled") else None
+    return data
+
+
 def parse_definition(text: str) -> dict[str, Any]:
     """The definition from its JSON text, in canonical form with only the fields it sets."""
     try:
@@ -169,6 +203,7 @@ def parse_definition(text: str) -> dict[str, Any]:
         raise DefinitionError(f"not valid JSON: {error}") from error
     if not isinstance(raw, dict):
         raise DefinitionError("the definition must be a JSON object")
+    raw = _from_create_table_spelling(raw)
     missing = [name for name in REQUIRED_FIELDS if not raw.get(name)]
     if missing:
         raise DefinitionError(f"missing required field(s): {', '.join(missing)}")
@@ -195,15 +230,6 @@ def parse_definition(text: str) -> dict[str, Any]:
     if "pointInTimeRecovery" in raw:
         definition["pointInTimeRecovery"] = bool(raw["pointInTimeRecovery"])
     return definition
-
-
-def _lower_keys(value: Any) -> Any:
-    """DynamoDB's PascalCase response -> the definition's camelCase."""
-    if isinstance(value, dict):
-        return {k[:1].lower() + k[1:]: _lower_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_lower_keys(v) for v in value]
-    return value
 
 
 def live_table(

@@ -241,6 +241,49 @@ def test_an_unreachable_region_is_reported_and_the_other_still_checked(schema_sy
     assert result["failedRegions"] == [DR_REGION]
 
 
+# The same definition spelled like a CreateTable request, as a CloudFormation author writes it.
+CREATE_TABLE_SPELLING = {
+    "AttributeDefinitions": [
+        {"AttributeName": "createdAt", "AttributeType": "N"},
+        {"AttributeName": "customerId", "AttributeType": "S"},
+        {"AttributeName": "sessionId", "AttributeType": "S"},
+    ],
+    "BillingMode": "PAY_PER_REQUEST",
+    "GlobalSecondaryIndexes": [
+        {
+            "IndexName": "byCustomer",
+            "KeySchema": [
+                {"AttributeName": "customerId", "KeyType": "HASH"},
+                {"AttributeName": "createdAt", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["status", "amount"]},
+        }
+    ],
+    "KeySchema": [{"AttributeName": "sessionId", "KeyType": "HASH"}],
+    "PointInTimeRecoveryEnabled": True,
+    "ProvisionedThroughput": None,
+    "Replicas": [REGION, DR_REGION],
+    "SSESpecification": {"SSEEnabled": True, "SSEType": "KMS"},
+    "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    "TableName": TABLE,
+    "TimeToLiveSpecification": {"AttributeName": "expiresAt", "Enabled": True},
+}
+
+
+def test_create_table_spelling_of_the_definition_is_understood(schema_sync):
+    module, reader = schema_sync
+    put_definition(json.dumps(CREATE_TABLE_SPELLING, indent=2))
+    create_table(REGION)
+    create_table(DR_REGION, ttl=False)
+
+    run(module)
+
+    assert published_differences(reader) == [(DR_REGION, "ttlAttribute", "expiresAt", None)]
+    assert module.parse_definition(json.dumps(CREATE_TABLE_SPELLING)) == module.parse_definition(
+        json.dumps(DEFINITION)
+    )
+
+
 def test_fields_the_definition_leaves_out_are_not_checked(schema_sync):
     module, reader = schema_sync
     definition = {k: v for k, v in DEFINITION.items() if k not in ("ttlAttribute", "pointInTimeRecovery")}
