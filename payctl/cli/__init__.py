@@ -34,6 +34,34 @@ class Options:
 
         return Workspace(self.workspace or Path.cwd(), search=self.workspace is None)
 
+    def aws_workspace(self) -> Any:
+        """The workspace with its AWS session: real AWS (profiles, AWS_ENDPOINT_URL honoured), or
+        with --local the emulator on 127.0.0.1, started for the workspace's accounts if needed."""
+        from payctl.automation import Workspace
+        from payctl.aws.session import AwsSession
+
+        workspace = self.open_workspace()
+        endpoint = local_endpoint(workspace) if self.local else None
+        return Workspace(workspace.root, search=False, aws=AwsSession(endpoint_url=endpoint))
+
+
+def local_endpoint(workspace: Any) -> str:
+    """Start the emulator if it is not running (saying so) and return its endpoint."""
+    from payctl.local import LIMITATIONS_BANNER
+    from payctl.local.emulator import ensure_running
+    from payctl.ui import stderr
+
+    envs = list(workspace.environments)
+    accounts = [env.account_id for env in envs]
+    admin = envs[0].stack_sets.admin_account if envs else "444444444444"
+    status, started = ensure_running(accounts, admin)
+    if started:
+        stderr().print(f"started the local emulator at {status.endpoint} (stop it with `payctl local stop`)",
+                       highlight=False)
+    stderr().print(f"[dim]{LIMITATIONS_BANNER}[/dim]", highlight=False)
+    assert status.endpoint is not None
+    return status.endpoint
+
 
 def _version(value: bool) -> None:
     if value:
@@ -65,7 +93,7 @@ def options(ctx: typer.Context) -> Options:
 
 def _register() -> None:
     import payctl.cli.plan  # noqa: F401
-    from payctl.cli import templates  # noqa: F401  (commands register themselves on `app`)
+    from payctl.cli import local, templates  # noqa: F401  (commands register themselves on `app`)
 
 
 def main() -> None:

@@ -22,6 +22,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from payctl.errors import PayctlError
+
 from .server import DEFAULT_ACCOUNTS, DEFAULT_ADMIN_ACCOUNT, HEALTH_PATH, RESET_PATH
 
 HOST = "127.0.0.1"
@@ -29,7 +31,7 @@ START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 
 
-class EmulatorError(RuntimeError):
+class EmulatorError(PayctlError):
     """The emulator could not be started, reached or stopped."""
 
 
