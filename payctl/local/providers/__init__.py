@@ -25,6 +25,8 @@ PROVIDER_MODULES = (
     "payctl.local.providers.ec2",
     "payctl.local.providers.iam",
     "payctl.local.providers.kms",
+    "payctl.local.providers.messaging",
+    "payctl.local.providers.monitoring",
     "payctl.local.providers.rds",
     "payctl.local.providers.s3",
 )
