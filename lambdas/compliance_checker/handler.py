@@ -194,6 +194,8 @@ def _as_dict(value: Any) -> dict[str, Any]:
 def field(data: Mapping[str, Any], name: str) -> Any:
     """data[name] in either initial-letter case: CloudTrail spells the same field
     ``tableName`` for one service and ``TableName`` for another."""
+    if not isinstance(data, Mapping):
+        return None
     if name in data:
         return data[name]
     return data.get(name[:1].swapcase() + name[1:])

@@ -232,6 +232,20 @@ def test_events_without_a_rule_are_answered_with_a_summary(compliance, event):
     assert reader.messages() == []
 
 
+def test_a_known_event_with_an_unexpected_shape_does_not_crash(compliance):
+    module, reader = compliance
+    event = load_event("ec2-modify-sg-rules-world.json")
+    event["detail"]["requestParameters"]["ModifySecurityGroupRulesRequest"]["SecurityGroupRule"] = [
+        "sgr-1",
+        7,
+    ]
+
+    summary = run(module, event)
+
+    assert summary["status"] == "evaluated"
+    assert reader.messages() == []
+
+
 # --------------------------------------------------------------------------- S3
 
 
