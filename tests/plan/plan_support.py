@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import boto3
@@ -23,10 +24,8 @@ def make_buckets(account: str, regions: tuple[str, ...] = REGIONS) -> None:
     for region in regions:
         s3 = boto3.client("s3", region_name=region)
         extra = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-        try:
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
             s3.create_bucket(Bucket=f"payctl-artifacts-{account}-{region}", **extra)
-        except s3.exceptions.BucketAlreadyOwnedByYou:
-            pass
 
 
 def workspace(root: Path) -> Workspace:

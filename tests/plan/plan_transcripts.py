@@ -72,7 +72,7 @@ def _nested_stack_change(logical_id: str, physical: str, action: str, cs_id: str
     change: dict[str, Any] = {
         "Action": action,
         "LogicalResourceId": logical_id,
-        "PhysicalResourceId": stack_id(physical, "22222222-2222-4222-8222-" + logical_id.lower().ljust(12, "0")[:12]),
+        "PhysicalResourceId": stack_id(physical, "22222222-2222-4222-8222-" + f"{len(logical_id):012d}"),
         "ResourceType": "AWS::CloudFormation::Stack",
         "Scope": [] if action == "Remove" else ["Properties"],
         "Details": [] if action == "Remove" else [{
@@ -125,9 +125,10 @@ DATABASE: dict[str, Any] = {
             "Replacement": "True",
             "Scope": ["Properties"],
             "Details": [{
-                "Target": {"Attribute": "Properties", "Name": "DBClusterIdentifier", "RequiresRecreation": "Always",
-                           "Path": "/Properties/DBClusterIdentifier", "BeforeValue": "payment-db-cluster-prod-001",
-                           "AfterValue": "payment-db-prod-001", "AttributeChangeType": "Modify"},
+                "Target": {"Attribute": "Properties", "Name": "DBClusterIdentifier",
+                           "RequiresRecreation": "Always", "Path": "/Properties/DBClusterIdentifier",
+                           "BeforeValue": "payment-db-cluster-prod-001", "AfterValue": "payment-db-prod-001",
+                           "AttributeChangeType": "Modify"},
                 "Evaluation": "Static",
                 "ChangeSource": "DirectModification",
             }],

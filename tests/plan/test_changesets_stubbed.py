@@ -72,7 +72,8 @@ def expect_create(stubber: Stubber, kind: str = "UPDATE") -> None:
     })
 
 
-def expect_describe(stubber: Stubber, change_set: str, response: dict[str, Any], token: str | None = None) -> None:
+def expect_describe(stubber: Stubber, change_set: str, response: dict[str, Any],
+                    token: str | None = None) -> None:
     params: dict[str, Any] = {"ChangeSetName": change_set, "IncludePropertyValues": True}
     if token:
         params["NextToken"] = token
@@ -108,7 +109,8 @@ def scenario_plan(tree: ChangeSetTree) -> Plan:
         })
     stack = build_stack(inputs, tree, masker=Masker(frozenset({SECRET}), frozenset({"WebhookSecret"})),
                         change_set_type="UPDATE")
-    wave = WavePlan("primary", "us-east-1", stack, Fingerprint("a" * 64, "b" * 64, ROOT_ID, ROOT_STACK_ID, "t"))
+    printed = Fingerprint("a" * 64, "b" * 64, ROOT_ID, ROOT_STACK_ID, "2026-01-01T00:00:00+00:00")
+    wave = WavePlan("primary", "us-east-1", stack, printed)
     return Plan((EnvironmentPlan("prod", "333333333333", (wave,)),), created_at="2026-01-15T10:00:00+00:00")
 
 
@@ -131,19 +133,22 @@ def test_nested_plan_model_and_danger(cfn: tuple[Any, Stubber]) -> None:
 
     database = {c.logical_id: c for c in children["Database"].changes}
     cluster = database["AuroraCluster"]
-    assert (cluster.action, cluster.replacement, cluster.policy_action) == ("Modify", "True", "ReplaceAndSnapshot")
+    assert (cluster.action, cluster.replacement) == ("Modify", "True")
+    assert cluster.policy_action == "ReplaceAndSnapshot"
     assert cluster.forcing_properties == ("DBClusterIdentifier",)
     detail = cluster.details[0]
-    assert (detail.attribute, detail.name, detail.requires_recreation, detail.evaluation, detail.change_source) \
-        == ("Properties", "DBClusterIdentifier", "Always", "Static", "DirectModification")
+    assert (detail.attribute, detail.name, detail.requires_recreation) == \
+        ("Properties", "DBClusterIdentifier", "Always")
+    assert (detail.evaluation, detail.change_source) == ("Static", "DirectModification")
     assert (detail.before, detail.after) == ("payment-db-cluster-prod-001", "payment-db-prod-001")
     assert [f.rule for f in cluster.findings] == ["PD001"] and cluster.danger == Danger.DESTRUCTIVE
     writer = database["WriterInstance"]
     assert writer.details[0].causing_entity == "AuroraCluster" and writer.danger == Danger.DESTRUCTIVE
     assert "may be replaced" in writer.findings[0].message
     ingress = database["ReportingIngress"]
-    assert ingress.security == (IngressChange("ingress", "+", "ReportingIngress", "!Ref DatabaseSecurityGroupId",
-                                              "tcp", "5432", "10.50.0.0/16", "reporting VPC"),)
+    assert ingress.security == (IngressChange("ingress", "+", "ReportingIngress",
+                                              "!Ref DatabaseSecurityGroupId", "tcp", "5432", "10.50.0.0/16",
+                                              "reporting VPC"),)
     assert ingress.danger == Danger.SECURITY
 
     compute = {c.logical_id: c for c in children["Compute"].changes}
@@ -154,7 +159,8 @@ def test_nested_plan_model_and_danger(cfn: tuple[Any, Stubber]) -> None:
     assert compute["Service"].danger == Danger.NONE
 
     reporting = {c.logical_id: c for c in children["Reporting"].changes}
-    assert reporting["ReportTable"].action == "Remove" and reporting["ReportTable"].findings[0].rule == "PD002"
+    assert reporting["ReportTable"].action == "Remove"
+    assert reporting["ReportTable"].findings[0].rule == "PD002"
     assert reporting["AuditLogGroup"].findings[0].rule == "PD003"
 
     assert [(p.name, p.before, p.after) for p in root.parameters] == [("ServiceDesiredCount", "3", "4")]
@@ -185,19 +191,21 @@ def test_rendered_text_reads_like_a_diff(cfn: tuple[Any, Stubber]) -> None:
     render_plan(plan, console, diff=False)
     text = console.export_text()
     lines = [line.strip() for line in text.splitlines()]
-    assert "[~] AWS::RDS::DBCluster AuroraCluster replace (DBClusterIdentifier)  payment-db-cluster-prod-001" in lines
-    assert "[~] AWS::RDS::DBInstance WriterInstance may replace (DBClusterIdentifier)  payment-db-writer-prod-001" \
-        in lines
+    assert ("[~] AWS::RDS::DBCluster AuroraCluster replace (DBClusterIdentifier)"
+            "  payment-db-cluster-prod-001") in lines
+    assert ("[~] AWS::RDS::DBInstance WriterInstance may replace (DBClusterIdentifier)"
+            "  payment-db-writer-prod-001") in lines
     assert "[+] AWS::EC2::SecurityGroupIngress ReportingIngress" in lines
     assert "[-] AWS::DynamoDB::Table ReportTable" in lines
-    assert any(line.startswith("┗ nested stack Database (payments-prod-001-primary-Database-") for line in lines)
+    assert any(line.startswith(f"┗ nested stack Database ({DATABASE_STACK})") for line in lines)
     assert "~ DesiredCount: 3 → 4  (ParameterReference, via ServiceDesiredCount)" in lines
     assert "[~] parameter ServiceDesiredCount: 3 → 4" in lines
     assert "Security changes" in lines and "IAM permission changes" in lines
     assert any("TaskRole" in line and "s3:*" in line for line in lines)
     assert any("ReportingIngress" in line and "5432" in line and "10.50.0.0/16" in line for line in lines)
-    assert summary_line(plan.summary()) == "Plan: 1 to add, 2 to change, 3 to replace (4 destructive), 2 to remove"
-    assert lines[-2] == "Plan: 1 to add, 2 to change, 3 to replace (4 destructive), 2 to remove"
+    expected = "Plan: 1 to add, 2 to change, 3 to replace (4 destructive), 2 to remove"
+    assert summary_line(plan.summary()) == expected
+    assert lines[-2] == expected
 
 
 def test_replace_is_bold_red(cfn: tuple[Any, Stubber]) -> None:
@@ -229,11 +237,11 @@ def test_failed_nested_change_set_names_its_cause(cfn: tuple[Any, Stubber]) -> N
     client, stubber = cfn
     expect_create(stubber)
     reason = (f"Nested change set {DATABASE_CS} was not successfully created: Currently in FAILED.")
-    expect_describe(stubber, ROOT_ID, {**_head(ROOT_ID, STACK, ROOT_STACK_ID, status="FAILED", reason=reason)})
-    nested_reason = "Template format error: Unresolved resource dependencies [DbSubnetGroup] in the Resources block"
-    expect_describe(stubber, DATABASE_CS, {**_head(DATABASE_CS, DATABASE_STACK, "arn:aws:cloudformation:us-east-1:"
-                                                   "333333333333:stack/x/y", status="FAILED", reason=nested_reason,
-                                                   parent=ROOT_ID), "Changes": []})
+    expect_describe(stubber, ROOT_ID, _head(ROOT_ID, STACK, ROOT_STACK_ID, status="FAILED", reason=reason))
+    nested_reason = "Template format error: Unresolved resource dependencies [DbSubnetGroup] in the Resources"
+    nested_stack = "arn:aws:cloudformation:us-east-1:333333333333:stack/" + DATABASE_STACK + "/x"
+    expect_describe(stubber, DATABASE_CS, {**_head(DATABASE_CS, DATABASE_STACK, nested_stack, status="FAILED",
+                                                   reason=nested_reason, parent=ROOT_ID), "Changes": []})
     stubber.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_ID})
     with pytest.raises(ChangeSetFailed) as raised:
         compute_change_set(client, request(), name=NAME, backoff=FAST)
@@ -245,8 +253,8 @@ def test_failed_nested_change_set_names_its_cause(cfn: tuple[Any, Stubber]) -> N
 def test_failed_create_removes_the_empty_stack(cfn: tuple[Any, Stubber]) -> None:
     client, stubber = cfn
     expect_create(stubber, "CREATE")
-    expect_describe(stubber, ROOT_ID, {**_head(ROOT_ID, STACK, ROOT_STACK_ID, status="FAILED",
-                                               reason="Parameters: [ssm:/prod/network/vpc-id] cannot be found.")})
+    missing = "Parameters: [ssm:/prod/network/vpc-id] cannot be found."
+    expect_describe(stubber, ROOT_ID, _head(ROOT_ID, STACK, ROOT_STACK_ID, status="FAILED", reason=missing))
     stubber.add_response("delete_change_set", {}, {"ChangeSetName": ROOT_ID})
     stubber.add_response("delete_stack", {}, {"StackName": ROOT_STACK_ID})
     with pytest.raises(ChangeSetFailed, match=r"ssm:/prod/network/vpc-id\] cannot be found"):
