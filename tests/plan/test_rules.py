@@ -152,8 +152,8 @@ def test_ssm_parameters_compare_by_path() -> None:
     changes = parameter_changes({"VpcId": "vpc-0abc"}, {"VpcId": "/dev/network/vpc-id"}, Masker(),
                                 frozenset({"VpcId"}))
     assert changes == ()
-    changes = parameter_changes({"VpcId": "/dev/network/vpc-id"}, {"VpcId": "/dev/network/vpc-id-2"}, Masker(),
-                                frozenset({"VpcId"}))
+    path = "/dev/network/vpc-id"
+    changes = parameter_changes({"VpcId": path}, {"VpcId": path + "-2"}, Masker(), frozenset({"VpcId"}))
     assert [c.after for c in changes] == ["/dev/network/vpc-id-2"]
 
 
@@ -174,7 +174,8 @@ def test_packaging_is_content_addressed(workspace_root: Path) -> None:
     url = packaged.nested_urls["App"]
     bucket = f"https://payctl-artifacts-{DEV}-us-east-1.s3.us-east-1.amazonaws.com"
     assert url == f"{bucket}/{template_key(nested_text)}"
-    assert f"TemplateURL: {url}" in packaged.master_text and "TemplateURL: app.yaml" not in packaged.master_text
+    assert f"TemplateURL: {url}" in packaged.master_text
+    assert "TemplateURL: app.yaml" not in packaged.master_text
     assert "TemplateURL: app.yaml" in app.master.text  # the rendered template is left as it was
     keys = sorted(artifact.key for artifact in packaged.artifacts)
     assert keys[0].startswith("lambdas/fn/") and keys[0] in nested_text
