@@ -560,6 +560,16 @@ def check_alarms_notify(template: Template, topic_parameter: str) -> list[str]:
     return problems
 
 
+def check_alarms_without_unit(template: Template) -> list[str]:
+    """No alarm filters on a Unit: one that differs from the unit AWS publishes leaves the alarm
+    in INSUFFICIENT_DATA for ever, silently."""
+    return [
+        f"{name}: Unit {props(alarm)['Unit']!r} set"
+        for name, alarm in resources(template, "AWS::CloudWatch::Alarm").items()
+        if "Unit" in props(alarm)
+    ]
+
+
 def names_in(values: Iterable[Any]) -> list[str]:
     return sorted(str(v) for v in values)
 

@@ -17,6 +17,7 @@ if __package__:
         Scenario,
         alarms,
         check_alarms_notify,
+        check_alarms_without_unit,
         check_event_patterns_explicit,
         check_lambda_functions,
         check_lambda_targets_permitted,
@@ -41,6 +42,7 @@ else:  # tests/templates is not a package: pytest put this folder on sys.path
         Scenario,
         alarms,
         check_alarms_notify,
+        check_alarms_without_unit,
         check_event_patterns_explicit,
         check_lambda_functions,
         check_lambda_targets_permitted,
@@ -225,6 +227,7 @@ def test_each_region_watches_what_runs_there(env: str, region: str) -> None:
 def test_every_alarm_notifies_the_alert_topic() -> None:
     template = monitoring_layer("prod", PRIMARY).template
     assert check_alarms_notify(template, "AlertTopicArn") == []
+    assert check_alarms_without_unit(template) == []
     assert monitoring_layer("prod", PRIMARY).passed["AlertTopicArn"] == {"Ref": "AlertTopicArn"}
 
 
