@@ -55,7 +55,7 @@ class LintReport:
 class _Job:
     template: Template
     regions: set[str] = field(default_factory=set)
-    parameter_sets: list[dict[str, str]] = field(default_factory=list)
+    parameter_sets: list[dict[str, Any]] = field(default_factory=list)
 
 
 def distinct_templates(sets: Iterable[RenderedSet], extra: Iterable[Template] = ()) -> list[_Job]:
@@ -65,12 +65,23 @@ def distinct_templates(sets: Iterable[RenderedSet], extra: Iterable[Template] = 
             for template in stack.all_templates():
                 job = jobs.setdefault(template.text, _Job(template))
                 job.regions.add(stack.region)
-                values = stack.parameters.get(template.name, {})
+                values = _typed_values(template, stack.parameters.get(template.name, {}))
                 if values and values not in job.parameter_sets:
                     job.parameter_sets.append(values)
     for template in extra:
         jobs.setdefault(template.text, _Job(template, {"us-east-1"}))
     return list(jobs.values())
+
+
+def _typed_values(template: Template, values: dict[str, str]) -> dict[str, Any]:
+    """cfn-lint wants list-typed parameter values as JSON arrays, as deployment files give them."""
+    declared = template.body.get("Parameters", {})
+    typed: dict[str, Any] = {}
+    for name, value in values.items():
+        kind = str((declared.get(name) or {}).get("Type", "String"))
+        is_list = kind == "CommaDelimitedList" or kind.startswith("List<") or "<List<" in kind
+        typed[name] = value.split(",") if is_list else value
+    return typed
 
 
 def lint(sets: Iterable[RenderedSet], cache_dir: Path | None, extra: Iterable[Template] = ()) -> LintReport:
