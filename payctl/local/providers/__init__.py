@@ -21,14 +21,18 @@ from .base import Provider
 # Modules defining providers. Each imports the moto module whose model it replaces first,
 # because the class defined last for a type wins in moto's type map.
 PROVIDER_MODULES = (
+    "payctl.local.providers.autoscaling",
     "payctl.local.providers.dynamodb",
     "payctl.local.providers.ec2",
+    "payctl.local.providers.ecs",
+    "payctl.local.providers.elbv2",
     "payctl.local.providers.iam",
     "payctl.local.providers.kms",
     "payctl.local.providers.messaging",
     "payctl.local.providers.monitoring",
     "payctl.local.providers.rds",
     "payctl.local.providers.s3",
+    "payctl.local.providers.servicediscovery",
 )
 
 

@@ -30,16 +30,13 @@ def _metric_queries(metrics: list[Properties] | None) -> list[MetricDataQuery] |
                 stat=stat.get("Stat"),
                 unit=stat.get("Unit"),
             )
-        queries.append(
-            MetricDataQuery(
-                query_id=metric["Id"],
-                label=metric.get("Label"),
-                period=metric.get("Period"),
-                return_data=metric.get("ReturnData"),
-                expression=metric.get("Expression"),
-                metric_stat=metric_stat,
-            )
-        )
+        fields: dict[str, Any] = {
+            "label": metric.get("Label"),
+            "period": metric.get("Period"),
+            "return_data": metric.get("ReturnData"),
+            "expression": metric.get("Expression"),
+        }
+        queries.append(MetricDataQuery(query_id=metric["Id"], metric_stat=metric_stat, **fields))
     return queries
 
 
