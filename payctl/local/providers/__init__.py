@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib
 
 from moto.cloudformation import parsing
+from moto.core.common_models import CloudFormationModel
 
 from .base import Provider
 
@@ -33,6 +34,7 @@ PROVIDER_MODULES = (
     "payctl.local.providers.rds",
     "payctl.local.providers.s3",
     "payctl.local.providers.servicediscovery",
+    "payctl.local.providers.vpc",
 )
 
 
@@ -43,10 +45,8 @@ def provider_classes() -> list[type[Provider]]:
         classes.extend(
             obj
             for obj in vars(module).values()
-            if isinstance(obj, type)
-            and issubclass(obj, Provider)
-            and obj is not Provider
-            and obj.__module__ == module_name
+            # only direct subclasses of CloudFormationModel are visible to moto
+            if isinstance(obj, type) and issubclass(obj, Provider) and CloudFormationModel in obj.__bases__
         )
     return classes
 

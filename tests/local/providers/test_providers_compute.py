@@ -156,7 +156,7 @@ def compute_resources(desired: int = 2, deletion_protection: str = "false") -> d
                     "ResourceId": sub("service/${Cluster}/${Service.Name}"),
                     "MinCapacity": 2,
                     "MaxCapacity": 6,
-                    "RoleARN": "arn:aws:iam::123456789012:role/aws-service-role/ecs.application-autoscaling.amazonaws.com/X",
+                    "RoleARN": "arn:aws:iam::123456789012:role/ecs-autoscaling",
                 },
             },
             "CpuPolicy": {

@@ -273,3 +273,113 @@ def test_transit_gateway_shared_to_another_account_and_attached(stacks: Stacks) 
     environment_account.delete("env")
     attachments = ec2.describe_transit_gateway_vpc_attachments()["TransitGatewayVpcAttachments"]
     assert [a["State"] for a in attachments] in ([], ["deleted"])
+
+
+def network_resources(cost_center: str) -> dict[str, Any]:
+    tags = [{"Key": "CostCenter", "Value": cost_center}]
+    resources = vpc_resources()
+    resources["Vpc"]["Properties"].update(
+        {"EnableDnsSupport": True, "EnableDnsHostnames": True, "Tags": tags}
+    )
+    resources["SubnetA"]["Properties"].update({"MapPublicIpOnLaunch": False, "Tags": tags})
+    resources.update(
+        {
+            "Gateway": {"Type": "AWS::EC2::InternetGateway", "Properties": {"Tags": tags}},
+            "GatewayAttachment": {
+                "Type": "AWS::EC2::VPCGatewayAttachment",
+                "Properties": {"VpcId": ref("Vpc"), "InternetGatewayId": ref("Gateway")},
+            },
+            "PublicRoutes": {
+                "Type": "AWS::EC2::RouteTable",
+                "Properties": {"VpcId": ref("Vpc"), "Tags": tags},
+            },
+            "DefaultRoute": {
+                "Type": "AWS::EC2::Route",
+                "DependsOn": "GatewayAttachment",
+                "Properties": {
+                    "RouteTableId": ref("PublicRoutes"),
+                    "DestinationCidrBlock": "0.0.0.0/0",
+                    "GatewayId": ref("Gateway"),
+                },
+            },
+            "EndpointGroup": {
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {"GroupDescription": "endpoints", "VpcId": ref("Vpc")},
+            },
+            "LogsEndpoint": {
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {
+                    "VpcId": ref("Vpc"),
+                    "ServiceName": "com.amazonaws.us-east-1.logs",
+                    "VpcEndpointType": "Interface",
+                    "PrivateDnsEnabled": True,
+                    "SubnetIds": [ref("SubnetA")],
+                    "SecurityGroupIds": [ref("EndpointGroup")],
+                    "Tags": tags,
+                },
+            },
+            "FlowLogGroup": {
+                "Type": "AWS::Logs::LogGroup",
+                "Properties": {"LogGroupName": "/payments/vpc-flow-logs-dev-001", "RetentionInDays": 90},
+            },
+            "FlowLog": {
+                "Type": "AWS::EC2::FlowLog",
+                "Properties": {
+                    "ResourceId": ref("Vpc"),
+                    "ResourceType": "VPC",
+                    "TrafficType": "ALL",
+                    "LogDestinationType": "cloud-watch-logs",
+                    "LogGroupName": ref("FlowLogGroup"),
+                    "DeliverLogsPermissionArn": "arn:aws:iam::123456789012:role/flow-logs",
+                    "Tags": tags,
+                },
+            },
+        }
+    )
+    return resources
+
+
+def test_network_tag_change_keeps_every_resource(stacks: Stacks) -> None:
+    outputs = stacks.create(
+        "network",
+        network_resources("CC-1"),
+        {
+            "DefaultGroup": get_att("Vpc", "DefaultSecurityGroup"),
+            "Zone": get_att("SubnetA", "AvailabilityZone"),
+        },
+    )
+    ec2 = stacks.client("ec2")
+    vpc_id = stacks.physical_id("network", "Vpc")
+    assert outputs["Zone"] == "us-east-1a"
+    assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")["EnableDnsHostnames"][
+        "Value"
+    ]
+    assert (
+        outputs["DefaultGroup"]
+        == ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"][0]["GroupId"]
+    )
+    endpoint = ec2.describe_vpc_endpoints()["VpcEndpoints"][0]
+    assert (endpoint["VpcEndpointType"], endpoint["PrivateDnsEnabled"]) == ("Interface", True)
+    table = ec2.describe_route_tables(RouteTableIds=[stacks.physical_id("network", "PublicRoutes")])[
+        "RouteTables"
+    ][0]
+    assert any(r.get("GatewayId", "").startswith("igw-") for r in table["Routes"])
+    assert ec2.describe_flow_logs()["FlowLogs"][0]["LogGroupName"] == "/payments/vpc-flow-logs-dev-001"
+
+    before = {logical: stacks.physical_id("network", logical) for logical in network_resources("CC-1")}
+    stacks.update("network", network_resources("CC-2"))  # what a CostCenter change does to every resource
+    after = {logical: stacks.physical_id("network", logical) for logical in before}
+    assert after == before
+    tags = ec2.describe_tags(Filters=[{"Name": "key", "Values": ["CostCenter"]}])["Tags"]
+    assert {t["ResourceId"]: t["Value"] for t in tags} == {
+        before[logical]: "CC-2"
+        for logical in ("Vpc", "SubnetA", "Gateway", "PublicRoutes", "LogsEndpoint", "FlowLog")
+    }
+
+    stacks.delete("network")
+    assert [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]] == []
+    assert ec2.describe_internet_gateways()["InternetGateways"] == []
+    assert [e["State"] for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]] == []
+    assert ec2.describe_flow_logs()["FlowLogs"] == []
