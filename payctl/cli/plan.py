@@ -88,4 +88,5 @@ def plan(
         sys.stdout.flush()
     else:
         render_plan(result, stdout(), diff=diff)
-    raise typer.Exit(plan_exit_code(result))
+    # SystemExit, not typer.Exit: click returns (and main() drops) an Exit's code outside standalone mode.
+    raise SystemExit(plan_exit_code(result))

@@ -74,6 +74,7 @@ class EnvironmentPlanner:
         regions = list(dict.fromkeys(stack.region for stack in rendered.stacks))
         self.targets = targets(self.env, regions)
         self.waves = list(dict.fromkeys(stack.wave for stack in rendered.stacks))
+        self._packaged: list[PackagedStack] | None = None
 
     def cfn(self, region: str) -> Any:
         return self.aws.client("cloudformation", self.targets[region])
@@ -87,7 +88,12 @@ class EnvironmentPlanner:
             self.on_event(AccountVerified(self.env.name, self.env.account_id, region))
 
     def package(self) -> list[PackagedStack]:
-        return [package_stack(stack, self.root, self.env.account_id) for stack in self.rendered.stacks]
+        """Pure, but not thread-safe (one YAML emitter is shared): planners of several environments
+        package in the calling thread before their AWS work fans out."""
+        if self._packaged is None:
+            self._packaged = [package_stack(stack, self.root, self.env.account_id)
+                              for stack in self.rendered.stacks]
+        return self._packaged
 
     def upload(self, pool: ThreadPoolExecutor, packaged: list[PackagedStack]) -> list[Future[None]]:
         create = self.options.create_missing_bucket
@@ -279,6 +285,8 @@ def plan_environments(planners: list[EnvironmentPlanner], *, parallel: int = 4,
     created = now().isoformat(timespec="seconds")
     if len(planners) == 1:
         return Plan((planners[0].plan(),), created_at=created)
+    for planner in planners:
+        planner.package()
     with ThreadPoolExecutor(max_workers=max(1, min(parallel, len(planners))),
                             thread_name_prefix="plan-env") as pool:
         plans = gather([pool.submit(planner.plan) for planner in planners])
