@@ -50,6 +50,14 @@ STATEFUL_TYPES = {
     "AWS::SecretsManager::Secret",
 }
 SNAPSHOT_TYPES = {"AWS::RDS::DBCluster"}
+# S3 storage classes bill at least this many days per object (S3 pricing, minimum storage duration).
+MINIMUM_STORAGE_DAYS = {
+    "STANDARD_IA": 30,
+    "ONEZONE_IA": 30,
+    "GLACIER_IR": 90,
+    "GLACIER": 90,
+    "DEEP_ARCHIVE": 180,
+}
 LOG_DELIVERY_PRINCIPALS = {"logging.s3.amazonaws.com", "logdelivery.elasticloadbalancing.amazonaws.com"}
 
 
@@ -388,6 +396,26 @@ def lifecycle_problems(bucket_properties: Mapping[str, Any]) -> list[str]:
         (r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays") for r in rules
     ):
         problems.append("noncurrent versions never expire")
+    for rule in rules:
+        # Expiring before a transition's minimum storage duration has passed pays for the
+        # whole minimum anyway (early deletion).
+        pairs = (
+            ("Transitions", "Expiration", rule.get("ExpirationInDays")),
+            (
+                "NoncurrentVersionTransitions",
+                "NoncurrentVersionExpiration",
+                (rule.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
+            ),
+        )
+        for transitions, expiry, expiry_days in pairs:
+            for transition in rule.get(transitions) or []:
+                storage_class = transition["StorageClass"]
+                paid_until = int(transition["TransitionInDays"]) + MINIMUM_STORAGE_DAYS.get(storage_class, 0)
+                if expiry_days is not None and int(expiry_days) < paid_until:
+                    problems.append(
+                        f"{rule.get('Id')}: {expiry} after {expiry_days} days, "
+                        f"before the {storage_class} minimum ends (day {paid_until})"
+                    )
     return problems
 
 

@@ -387,3 +387,13 @@ def test_replication_rule_id_is_the_one_the_alarms_watch() -> None:
 def test_cfn_lint_reports_nothing_for_storage_in_any_environment_or_region() -> None:
     findings = lint_findings(workspace().render(), ["FoundationStorage", "Storage"])
     assert [f"{f.severity} {f.rule} {f.file}:{f.line} {f.message}" for f in findings] == []
+
+
+def test_lifecycle_check_notices_expiry_before_the_storage_class_minimum() -> None:
+    bucket = json.loads(json.dumps(props(resources(concrete_storage("dev"))["AppArtifactBucket"])))
+    assert lifecycle_problems(bucket) == []
+    bucket["LifecycleConfiguration"]["Rules"][0]["NoncurrentVersionExpiration"]["NoncurrentDays"] = 120
+    assert lifecycle_problems(bucket) == [
+        "age-noncurrent-versions: NoncurrentVersionExpiration after 120 days, "
+        "before the GLACIER_IR minimum ends (day 180)"
+    ]
