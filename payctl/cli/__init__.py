@@ -94,6 +94,7 @@ def options(ctx: typer.Context) -> Options:
 def _register() -> None:
     import payctl.cli.plan  # noqa: F401
     from payctl.cli import local, templates  # noqa: F401  (commands register themselves on `app`)
+    import payctl.cli.graph  # noqa: F401
 
 
 def main() -> None:
