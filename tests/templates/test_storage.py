@@ -4,6 +4,7 @@ region), checked over the templates payctl renders, evaluated for every environm
 from __future__ import annotations
 
 import json
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -397,3 +398,33 @@ def test_lifecycle_check_notices_expiry_before_the_storage_class_minimum() -> No
         "age-noncurrent-versions: NoncurrentVersionExpiration after 120 days, "
         "before the GLACIER_IR minimum ends (day 180)"
     ]
+
+
+def load_schema_sync() -> Any:
+    """The schema-sync function's module, as Lambda loads it (a file, not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "schema_sync_handler", ROOT / "lambdas/schema_sync/handler.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses look their module up in sys.modules while the class is being built.
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_schema_sync_reads_the_published_schema_as_the_table_is_defined(env: str) -> None:
+    """The definition the Lambda compares live tables against is what the template deploys."""
+    text = ssm_parameters(concrete_storage(env))[f"/{env}/storage/session-table-schema"]
+    definition = load_schema_sync().parse_definition(text)
+    assert definition["tableName"] == f"payment-sessions-{SUFFIXES[env]}"
+    assert definition["billingMode"] == EXPECTED_BILLING[env][0]
+    assert (definition["ttlAttribute"], definition["stream"], definition["pointInTimeRecovery"]) == (
+        "expiresAt",
+        "NEW_AND_OLD_IMAGES",
+        True,
+    )
+    assert set(definition["globalSecondaryIndexes"]) == {"customer-sessions"}
