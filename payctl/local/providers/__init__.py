@@ -23,16 +23,21 @@ from .base import Provider
 # because the class defined last for a type wins in moto's type map.
 PROVIDER_MODULES = (
     "payctl.local.providers.autoscaling",
+    "payctl.local.providers.awslambda",
     "payctl.local.providers.dynamodb",
     "payctl.local.providers.ec2",
     "payctl.local.providers.ecs",
     "payctl.local.providers.elbv2",
     "payctl.local.providers.iam",
     "payctl.local.providers.kms",
+    "payctl.local.providers.logs",
     "payctl.local.providers.messaging",
     "payctl.local.providers.monitoring",
+    "payctl.local.providers.ram",
     "payctl.local.providers.rds",
     "payctl.local.providers.s3",
+    "payctl.local.providers.scheduler",
+    "payctl.local.providers.secretsmanager",
     "payctl.local.providers.servicediscovery",
     "payctl.local.providers.vpc",
 )
