@@ -274,7 +274,7 @@ class Evaluator:
 
     def _equals(self, left: Any, right: Any) -> bool:
         if isinstance(left, list) or isinstance(right, list):
-            return plain(left) == plain(right)
+            return bool(plain(left) == plain(right))
         left_text, right_text = text(left), text(right)
         if left_text == right_text:
             return True
@@ -653,7 +653,7 @@ class EffectiveTemplate:
         line = _node_line(node) or line
         for part in path:
             source = getattr(node, "src", None)
-            if isinstance(node, EMap) and part in node:
+            if isinstance(node, EMap) and isinstance(part, str) and part in node:
                 found = key_line(source, part) if source is not None else 0
                 node = node[part]
             elif isinstance(node, EList) and isinstance(part, int) and 0 <= part < len(node):

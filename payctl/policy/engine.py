@@ -166,19 +166,19 @@ def check_templates(
     for template in templates:
         where = template.label
         found: list[tuple[Rule | None, Violation]] = []
-        for rule in chosen:
-            found += [(rule, violation) for violation in rule.check(template, context)]
+        for checker in chosen:
+            found += [(checker, violation) for violation in checker.check(template, context)]
         allowed: dict[tuple[str, str], Suppression] = {}
         for logical_id, resource in template.resources.items():
             valid, problems = parse_suppressions(logical_id, resource.get("Metadata"))
             found += [(None, problem) for problem in problems]
             allowed.update({(s.resource, s.rule): s for s in valid})
         used: set[tuple[str, str]] = set()
-        for rule, violation in found:
-            rule_id = rule.id if rule else SUPPRESSION_RULE
-            severity = violation.severity or (rule.severity if rule else "error")
+        for owner, violation in found:
+            rule_id = owner.id if owner else SUPPRESSION_RULE
+            severity = violation.severity or (owner.severity if owner else "error")
             file, line = template.locate(violation.resource, violation.path)
-            suppression = allowed.get((violation.resource or "", rule_id)) if rule else None
+            suppression = allowed.get((violation.resource or "", rule_id)) if owner else None
             if suppression is not None:
                 used.add((suppression.resource, suppression.rule))
             raw.append(

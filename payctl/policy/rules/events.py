@@ -30,7 +30,9 @@ def pattern_problems(pattern: Any) -> list[tuple[tuple[str, ...], str]]:
             return [((), "EventPattern is not JSON")]
     if not isinstance(pattern, dict):
         return [((), "EventPattern is not a mapping")]
-    problems = [((), f"no explicit {key}") for key in ("source", "detail-type") if key not in pattern]
+    problems: list[tuple[tuple[str, ...], str]] = [
+        ((), f"no explicit {key}") for key in ("source", "detail-type") if key not in pattern
+    ]
     for path, values in _leaves(pattern):
         where = ".".join(path)
         if "$or" in path:

@@ -138,7 +138,7 @@ class DatabaseReachability(Rule):
                 yield Violation(
                     ingress.resource,
                     ingress.path,
-                    f"database group admits {named}, which is neither a service nor a Lambda group",
+                    f"database group admits {named}, which no ECS service or Lambda function uses",
                 )
 
 
@@ -155,9 +155,9 @@ class NetworkCidrs(Rule):
     def check(self, template: EffectiveTemplate, context: Context) -> Iterable[Violation]:
         env = context.environment
         expected = env.vpc_cidr("dr" if template.role == "dr" else "primary")
-        vpcs: dict[str, Any] = {}
-        for logical_id, vpc in template.of_type("AWS::EC2::VPC").items():
-            block = text(props(vpc).get("CidrBlock"))
+        vpcs: dict[str, Any] = {}  # logical id -> network (None when not a CIDR)
+        for logical_id, vpc_resource in template.of_type("AWS::EC2::VPC").items():
+            block = text(props(vpc_resource).get("CidrBlock"))
             vpcs[logical_id] = _network(block)
             if block != expected:
                 yield Violation(
@@ -168,19 +168,19 @@ class NetworkCidrs(Rule):
         subnets: dict[str, Any] = {}
         for logical_id, subnet in template.of_type("AWS::EC2::Subnet").items():
             p = props(subnet)
-            block = _network(text(p.get("CidrBlock")))
+            network = _network(text(p.get("CidrBlock")))
             vpc_ref = getattr(p.get("VpcId"), "ref", None)
             vpc = vpcs.get(str(vpc_ref)) if vpc_ref else None
-            if block is None:
+            if network is None:
                 if not isinstance(p.get("CidrBlock"), Unresolved):
                     yield Violation(
                         logical_id, ("Properties", "CidrBlock"), f"{text(p.get('CidrBlock'))!r} is not a CIDR"
                     )
                 continue
-            subnets[logical_id] = block
-            if vpc is not None and (block.version != vpc.version or not block.subnet_of(vpc)):
+            subnets[logical_id] = network
+            if vpc is not None and (network.version != vpc.version or not network.subnet_of(vpc)):
                 yield Violation(
-                    logical_id, ("Properties", "CidrBlock"), f"{block} lies outside the VPC's {vpc}"
+                    logical_id, ("Properties", "CidrBlock"), f"{network} lies outside the VPC's {vpc}"
                 )
         for (first, a), (second, b) in itertools.combinations(sorted(subnets.items()), 2):
             if a.version == b.version and a.overlaps(b):

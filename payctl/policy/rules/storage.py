@@ -136,7 +136,10 @@ class BucketLifecycle(Rule):
         "Every bucket has an enabled lifecycle rule; the rules expire noncurrent versions "
         "(NoncurrentVersionExpiration) and abort incomplete multipart uploads."
     )
-    hint = "Add a LifecycleConfiguration rule with NoncurrentVersionExpiration and AbortIncompleteMultipartUpload."
+    hint = (
+        "Add a LifecycleConfiguration rule with NoncurrentVersionExpiration and "
+        "AbortIncompleteMultipartUpload."
+    )
 
     def check(self, template: EffectiveTemplate, context: Context) -> Iterable[Violation]:
         for logical_id, bucket in template.of_type("AWS::S3::Bucket").items():
