@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from payctl.config import Environment, Environments, find_workspace, load_environments
-from payctl.lint import LintReport, lint
 from payctl.templates import Composer, RenderedSet, render_environment
 from payctl.templates.compose import Template
 from payctl.templates.render import Format
@@ -26,6 +25,7 @@ if TYPE_CHECKING:  # boto3 is imported only by commands that talk to AWS
     from payctl.plan.events import OnEvent
     from payctl.plan.fresh import CurrentState, StackKey
     from payctl.plan.planner import EnvironmentPlanner, PlanOptions
+    from payctl.policy.validate import ValidationReport
 
 
 class Workspace:
@@ -83,9 +83,20 @@ class Workspace:
             written.append(target)
         return written
 
-    def validate(self, names: list[str] | None = None, *, use_cache: bool = True) -> LintReport:
-        return lint(self.render(names), self.cache_dir / "lint" if use_cache else None,
-                    extra=self.standalone_templates().values())
+    def validate(self, names: list[str] | None = None, *, use_cache: bool = True,
+                 scan: bool = True) -> ValidationReport:
+        """cfn-lint, the platform rules and (when installed) the security scanner; a run with
+        nothing changed is answered from the cache without rendering."""
+        from payctl.policy.validate import fingerprint, read_cached, validate, write_cached
+
+        key = fingerprint(self.root, names or self.environments.names(), scan) if use_cache else ""
+        if use_cache and (cached := read_cached(self.cache_dir, key)) is not None:
+            return cached
+        report = validate(self.root, self.render(names), list(self.standalone_templates().values()),
+                          self.cache_dir if use_cache else None, run_scan=scan)
+        if use_cache:
+            write_cached(self.cache_dir, key, report)
+        return report
 
     def plan(self, names: list[str] | None = None, *, options: PlanOptions | None = None,
              on_event: OnEvent | None = None, parallel: int = 4) -> Plan:

@@ -43,15 +43,30 @@ def validate(
     ctx: typer.Context,
     env: EnvArg = None,
     all_envs: AllOpt = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Lint everything again.")] = False,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Check everything again.")] = False,
+    no_scan: Annotated[bool, typer.Option("--no-scan", help="Skip the security scanner (checkov).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (docs/policy.md).")] = False,
+    sarif: Annotated[Path | None, typer.Option("--sarif", help="Also write SARIF 2.1.0 to FILE.",
+                                               metavar="FILE")] = None,
 ) -> None:
-    """Lint every rendered template with cfn-lint; findings point at the source fragments."""
+    """cfn-lint, the platform rules and the security scanner over every rendered template;
+    findings point at the source fragments. Exit 1 on any error not suppressed with a reason."""
     from payctl.errors import LintFailed
-    from payctl.ui.problems import show_lint
 
     workspace = options(ctx).open_workspace()
-    names = chosen(env, all_envs)
-    report = workspace.validate(names, use_cache=not no_cache)
-    show_lint(report, environments=names or workspace.environments.names())
-    if report.errors:
-        raise LintFailed(f"{len(report.errors)} lint errors")
+    report = workspace.validate(chosen(env, all_envs), use_cache=not no_cache, scan=not no_scan)
+    if sarif is not None:
+        from payctl.policy.sarif import write_sarif
+
+        write_sarif(report, sarif, workspace.root)
+    if as_json:
+        import json
+
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        from payctl.ui.policy import show_validation
+
+        show_validation(report)
+    if report.failed:
+        raise LintFailed(f"{len(report.errors)} lint, {len(report.policy.errors)} policy and "
+                         f"{len(report.scan.errors)} scanner errors")
