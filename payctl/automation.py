@@ -21,6 +21,8 @@ from payctl.templates.render import Format
 
 if TYPE_CHECKING:  # boto3 is imported only by commands that talk to AWS
     from payctl.aws.session import AwsSession
+    from payctl.drift import DriftOptions, DriftReport, DriftWarning, OnDriftEvent
+    from payctl.operate.stacksets import StackSetScope
     from payctl.plan import Difference, Plan
     from payctl.plan.events import OnEvent
     from payctl.plan.fresh import CurrentState, StackKey
@@ -120,6 +122,32 @@ class Workspace:
 
         return check_fresh(saved, self.current_state([env.environment for env in saved.environments]))
 
+    # -- operating the platform (payctl.drift, payctl.operate) ----------------------------------
+    def stack_set_scope(self) -> StackSetScope:
+        """The platform's StackSets (`<application>-<wave>`), their admin account and instances' owners."""
+        from payctl.operate.stacksets import stack_set_scope
+
+        return stack_set_scope(self.environments, [wave.name for wave in self.composer.waves])
+
+    def drift_all_accounts(self, *, options: DriftOptions | None = None,
+                           on_event: OnDriftEvent | None = None) -> DriftReport:
+        """DetectStackSetDrift on every wave's StackSet, then each instance's stacks from its account."""
+        from payctl.drift import detect_all_accounts, ignore
+
+        return detect_all_accounts(self.aws, self.stack_set_scope(), options, on_event or ignore)
+
+    def publish_drift(self, report: DriftReport, *, on_event: OnDriftEvent | None = None) -> int:
+        """Publish a report's drift and failed detections to each environment's drift topic."""
+        from payctl.drift import ignore, publish_report
+
+        return publish_report(self.aws, report, self.environments, on_event or ignore)
+
+    def drift_warnings(self, plan: Plan) -> list[DriftWarning]:
+        """Planned changes touching resources that had drifted at the last detection (none started)."""
+        from payctl.drift import plan_drift_warnings
+
+        return plan_drift_warnings(self.aws, plan, self.environments)
+
 
 @dataclass(frozen=True)
 class EnvironmentHandle:
@@ -146,3 +174,10 @@ class EnvironmentHandle:
         from payctl.plan.planner import plan_environments
 
         return plan_environments([self.planner(options, on_event)])
+
+    def drift(self, *, options: DriftOptions | None = None,
+              on_event: OnDriftEvent | None = None) -> DriftReport:
+        """Detect drift on every deployed stack of every wave and region, nested stacks included."""
+        from payctl.drift import detect_environment, ignore
+
+        return detect_environment(self.workspace.aws, self.render(), options, on_event or ignore)
