@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from diagrams import REPO, blocks, generate  # noqa: E402
+from diagrams import REPO, blocks, generate
 
 
 def test_architecture_has_the_diagrams() -> None:

@@ -29,9 +29,13 @@ def edges(text: str) -> list[tuple[str, str, str, str]]:
     return re.findall(r'^\s+(\S+) (-->|==>|-\.->)\|"([^"]*)"\| (\S+)$', text, re.M)
 
 
+def arrows(text: str, arrow: str) -> list[tuple[str, str, str]]:
+    """(source, label, target) of the edges drawn with one kind of arrow."""
+    return [(source, label, target) for source, kind, label, target in edges(text) if kind == arrow]
+
+
 def test_prod_draws_the_three_cross_region_replications(workspace: Workspace) -> None:
-    replication = {(s, label, t) for s, arrow, label, t in edges(mermaid(workspace, "prod")) if arrow == "-.->"}
-    assert replication == {
+    assert set(arrows(mermaid(workspace, "prod"), "-.->")) == {
         ("prod_us_east_1_primary_Database__DatabaseCluster", "Aurora global database payment-global-prod-001",
          "prod_eu_west_1_dr_Database__DatabaseCluster"),
         ("prod_us_east_1_primary_Storage__AppArtifactBucket", "S3 replication, RTC 15 min",
@@ -57,19 +61,26 @@ def test_conditions_are_decided_per_region(workspace: Workspace) -> None:
 
 
 def test_ssm_imports_join_each_foundation_layer_to_the_later_wave_of_its_region(workspace: Workspace) -> None:
-    ssm = [(s, label, t) for s, arrow, label, t in edges(mermaid(workspace, "staging", "stacks")) if arrow == "==>"]
-    assert ("staging_us_east_1_foundation_Network", "SSM network/* \u00d78", "staging_us_east_1_primary") in ssm
-    assert ("staging_eu_west_1_foundation_Network", "SSM network/* \u00d78", "staging_eu_west_1_dr") in ssm
+    ssm = arrows(mermaid(workspace, "staging", "stacks"), "==>")
+    network = "SSM network/* \u00d78"
+    assert ("staging_us_east_1_foundation_Network", network, "staging_us_east_1_primary") in ssm
+    assert ("staging_eu_west_1_foundation_Network", network, "staging_eu_west_1_dr") in ssm
     counted = sum(int(n) for _, label, t in ssm if t == "staging_us_east_1_primary"
                   for n in re.findall(r"\u00d7(\d+)", label))
     imports = {wave.name: len(wave.imports) for wave in workspace.composer.waves}
     assert counted == imports["primary"] == 17
-    assert all(not s.startswith("staging_us_east_1") or not t.startswith("staging_eu_west_1") for s, _, t in ssm)
+    # SSM parameters are regional: no import crosses from one region to the other
+    def region(node_id: str) -> str:
+        return re.sub(r"^staging_([a-z]+_[a-z]+_\d)_.*$", r"\1", node_id)
+
+    assert {region(source) for source, _, _ in ssm} == {"us_east_1", "eu_west_1"}
+    assert all(region(source) == region(target) for source, _, target in ssm)
 
 
 def test_outputs_wire_nested_stacks_of_one_wave(workspace: Workspace) -> None:
-    wiring = {(s, label, t) for s, arrow, label, t in edges(mermaid(workspace, "prod", "stacks")) if arrow == "-->"}
-    assert ("prod_us_east_1_primary_Database", "DatabaseSecretArn", "prod_us_east_1_primary_Compute") in wiring
+    wiring = set(arrows(mermaid(workspace, "prod", "stacks"), "-->"))
+    assert ("prod_us_east_1_primary_Database", "DatabaseSecretArn",
+            "prod_us_east_1_primary_Compute") in wiring
     assert ("prod_us_east_1_foundation_Security", "KmsKeyArn, PermissionsBoundaryArn",
             "prod_us_east_1_foundation_Network") in wiring
 
@@ -116,7 +127,8 @@ def test_cli_writes_the_file_and_refuses_unknown_levels(tmp_path: Path) -> None:
     _register()
     runner = CliRunner()
     target = tmp_path / "prod.dot"
-    done = runner.invoke(app, ["--workspace", str(REPO), "graph", "prod", "--format", "dot", "--out", str(target)])
+    done = runner.invoke(app, ["--workspace", str(REPO), "graph", "prod", "--format", "dot",
+                               "--out", str(target)])
     assert done.exit_code == 0, done.output
     assert target.read_text().startswith("digraph payctl {")
     refused = runner.invoke(app, ["--workspace", str(REPO), "graph", "prod", "--level", "everything"])
