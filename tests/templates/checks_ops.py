@@ -466,9 +466,10 @@ def check_lambda_functions(template: Template, runtime: str = "python3.12") -> l
         log_group = referenced_resource((p.get("LoggingConfig") or {}).get("LogGroup"))
         if log_group not in resources(template, "AWS::Logs::LogGroup"):
             problems.append(f"{name}: LoggingConfig.LogGroup is not a log group of this template")
-        vpc = p.get("VpcConfig") or {}
-        if not vpc.get("SubnetIds") or not vpc.get("SecurityGroupIds"):
-            problems.append(f"{name}: not placed in the VPC (VpcConfig)")
+        if p.get("VpcConfig"):
+            # Control-plane functions stay outside the VPC: they need IAM (us-east-1 only) and the
+            # other region's DynamoDB, which no endpoint in this VPC can serve.
+            problems.append(f"{name}: placed in the VPC; the platform functions must reach regional APIs")
         if not p.get("KmsKeyArn"):
             problems.append(f"{name}: environment variables not encrypted with the environment key")
     return problems

@@ -466,7 +466,9 @@ def test_every_function_has_dlq_concurrency_boundary_log_group_and_vpc() -> None
 def test_the_function_check_catches_a_bare_function() -> None:
     bare = {"Type": "AWS::Lambda::Function", "Properties": {"Runtime": "python3.9", "Handler": "index.main"}}
     problems = check_lambda_functions({"Resources": {"Bare": bare}})
-    assert len(problems) == 10
+    assert len(problems) == 9
+    in_vpc = {**bare, "Properties": {**bare["Properties"], "VpcConfig": {"SubnetIds": ["subnet-1"]}}}
+    assert any("placed in the VPC" in p for p in check_lambda_functions({"Resources": {"Bare": in_vpc}}))
 
 
 @pytest.mark.parametrize(("logical", "folder"), sorted(FUNCTIONS.items()))
