@@ -95,6 +95,7 @@ def _register() -> None:
     import payctl.cli.plan  # noqa: F401
     from payctl.cli import local, templates  # noqa: F401  (commands register themselves on `app`)
     import payctl.cli.graph  # noqa: F401
+    import payctl.cli.policy  # noqa: F401
 
 
 def main() -> None:

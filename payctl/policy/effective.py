@@ -42,6 +42,8 @@ PARTITION = "aws"
 # Inputs that name one environment by identity rather than by a declared parameter: a condition
 # reading them singles out an account, which `payctl compare` reports as structural.
 IDENTITY_INPUTS = frozenset({"AWS::AccountId", "AWS::StackName", "AWS::StackId"})
+OTHER_ACCOUNT = "000000000000"  # what the counterfactual evaluation uses instead of the account id
+OTHER_STACK = "{{another stack}}"
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 # `Ref` to these resource types returns the value of the named property (when it is set).
@@ -98,24 +100,28 @@ NO_VALUE: Any = _NoValue()
 class Trace:
     """Where a value came from: `inputs` it was computed from, and `decisions`, the inputs of the
     conditions (and mapping keys) that chose it. Inputs are master parameter names and pseudo
-    parameters (`AWS::AccountId`, ...)."""
+    parameters (`AWS::AccountId`, ...). `identity` names the identity inputs (account id, stack
+    name) whose value alone changed a decision: with another account the outcome differs."""
 
     inputs: frozenset[str] = frozenset()
     decisions: frozenset[str] = frozenset()
+    identity: frozenset[str] = frozenset()
 
     def __or__(self, other: Trace) -> Trace:
-        if not other.inputs and not other.decisions:
+        if not other:
             return self
-        if not self.inputs and not self.decisions:
+        if not self:
             return other
-        return Trace(self.inputs | other.inputs, self.decisions | other.decisions)
+        return Trace(
+            self.inputs | other.inputs, self.decisions | other.decisions, self.identity | other.identity
+        )
 
     def as_decision(self) -> Trace:
         """This value's inputs, now deciding something."""
-        return Trace(frozenset(), self.inputs | self.decisions)
+        return Trace(frozenset(), self.inputs | self.decisions, self.identity)
 
     def __bool__(self) -> bool:
-        return bool(self.inputs or self.decisions)
+        return bool(self.inputs or self.decisions or self.identity)
 
 
 NO_TRACE = Trace()
@@ -223,6 +229,8 @@ class Evaluator:
         self.assumptions: list[str] = []
         self._deciding: set[str] = set()
         self._naming: set[str] = set()
+        self._other_account: Evaluator | None = None
+        self.counterfactual = False  # True in the evaluator that plays another account
 
     # -- conditions ---------------------------------------------------------------------------
     def condition(self, name: str) -> Value:
@@ -231,9 +239,50 @@ class Evaluator:
                 self.assumptions.append(f"condition {name} is undefined or circular; taken as false")
                 return False, NO_TRACE
             self._deciding.add(name)
-            self.conditions[name] = self.truth(self.condition_definitions[name])
+            holds, trace = self.truth(self.condition_definitions[name])
+            touched = (trace.inputs | trace.decisions) & IDENTITY_INPUTS
+            if touched and not self.counterfactual:
+                other, _ = self.other_account().condition(name)
+                if other != holds:
+                    trace = Trace(trace.inputs, trace.decisions, trace.identity | touched)
+            self.conditions[name] = (holds, trace)
             self._deciding.discard(name)
         return self.conditions[name]
+
+    def other_account(self) -> Evaluator:
+        """The same template in another account (and stack): every value that carries this
+        account id carries another one. A condition whose outcome changes there is decided by
+        the account's identity rather than by a parameter."""
+        if self._other_account is None:
+            account = text(self.pseudo["AWS::AccountId"][0])
+            stack = text(self.pseudo.get("AWS::StackName", ("", NO_TRACE))[0])
+
+            def swap(value: Any) -> Any:
+                if isinstance(value, list):
+                    swapped = EList()
+                    for item in value:
+                        swapped.append(swap(item))
+                        swapped.origin.append(0)
+                    return swapped
+                if isinstance(value, str):
+                    changed = value.replace(account, OTHER_ACCOUNT) if account else value
+                    changed = changed.replace(stack, OTHER_STACK) if stack else changed
+                    return (
+                        Unresolved(changed, ref=value.ref, ssm=value.ssm)
+                        if isinstance(value, Unresolved)
+                        else changed
+                    )
+                return value
+
+            def hook(resource: str, attribute: str) -> Value | None:
+                found = self.attribute_hook(resource, attribute) if self.attribute_hook else None
+                return (swap(found[0]), found[1]) if found is not None else None
+
+            parameters = {name: (swap(value), trace) for name, (value, trace) in self.parameters.items()}
+            pseudo = {name: (swap(value), trace) for name, (value, trace) in self.pseudo.items()}
+            self._other_account = Evaluator(self.body, parameters, pseudo, hook)
+            self._other_account.counterfactual = True
+        return self._other_account
 
     def present(self, logical_id: str) -> Value:
         """Whether a resource exists in this evaluation, and what decided it."""
@@ -503,8 +552,10 @@ def _fn_find_in_map(ev: Evaluator, argument: Any) -> Value:
     parts = _items(argument)
     keys = [ev.value(part) for part in parts[:3]]
     trace = NO_TRACE
-    for _, key_trace in keys:
-        trace = trace | key_trace.as_decision()  # mapping keys choose the value
+    for _, key_trace in keys:  # mapping keys choose the value; keyed by account, by identity
+        decided = key_trace.as_decision()
+        identity = (key_trace.inputs | key_trace.decisions) & IDENTITY_INPUTS
+        trace = trace | Trace(decided.inputs, decided.decisions, decided.identity | identity)
     names = [text(key) for key, _ in keys]
     try:
         node = ev.mappings[names[0]][names[1]][names[2]]

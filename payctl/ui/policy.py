@@ -105,34 +105,29 @@ def show_comparison(comparison: Comparison, *, structural_only: bool = False) ->
     out = stdout()
     differences = [d for d in comparison.differences if d.structural or not structural_only]
     if differences:
-        table = Table(title=f"{comparison.a} vs {comparison.b}", title_justify="left")
-        table.add_column("kind", no_wrap=True)
-        table.add_column("stack")
-        table.add_column("resource / path")
-        table.add_column(comparison.a)
-        table.add_column(comparison.b)
-        table.add_column("because")
+        table = Table(title=f"{comparison.a} vs {comparison.b}", title_justify="left", expand=True)
+        table.add_column("difference", ratio=3, overflow="fold")
+        table.add_column(f"{comparison.a} → {comparison.b}", ratio=2, overflow="fold")
+        table.add_column("because", ratio=3)
         for difference in differences:
-            kind = "[red]structural[/red]" if difference.structural else "[green]parameter[/green]"
-            where = difference.resource + (f" {difference.path}" if difference.path else "")
-            because = difference.reason
-            if difference.file:
-                because += f" [dim]({difference.file}:{difference.line})[/dim]"
+            kind = "[red]structural[/red]" if difference.structural else "[green]parameter-driven[/green]"
+            what = f"{difference.kind} {difference.resource}" + (
+                f" {difference.path}" if difference.path else ""
+            )
+            where = f"\n[dim]{escape(difference.file)}:{difference.line}[/dim]" if difference.file else ""
             table.add_row(
-                kind,
-                escape(difference.stack),
-                escape(where),
-                escape(_short(difference.a)),
-                escape(_short(difference.b)),
-                because,
+                f"{kind} {escape(difference.stack)}\n{escape(what)}{where}",
+                f"{escape(_short(difference.a))}\n→ {escape(_short(difference.b))}",
+                escape(difference.reason),
             )
         out.print(table)
-    structural = len([d for d in comparison.differences if d.structural])
+    structural = len(comparison.structural)
     driven = len(comparison.differences) - structural
     mark = "[red]✗[/red]" if structural else "[green]✓[/green]"
+    hint = "" if not driven or not structural_only else " (--all lists the parameter-driven ones)"
     stderr().print(
         f"{mark} {comparison.a} vs {comparison.b}: {driven} parameter-driven, {structural} structural "
-        f"differences",
+        f"differences{hint}",
         highlight=False,
     )
 
