@@ -32,6 +32,10 @@ from moto.utilities.utils import get_partition
 Properties = dict[str, Any]
 
 
+class ResourceError(Exception):
+    """A refusal of the service behind a resource (what AWS's own API would answer)."""
+
+
 @contextlib.contextmanager
 def handler_errors(resource: Provider, action: str) -> Iterator[None]:
     """Report a service's error the way CloudFormation does, as the stack operation's error.
@@ -89,6 +93,7 @@ class Provider:
         self.deletion_policy = deletion_policy
         self.physical_resource_id = ""
         self.attributes: dict[str, Any] = {}
+        self.pending_replacement: Provider | None = None
 
     # --- hooks a type implements -------------------------------------------------------
     def create(self) -> None:
@@ -216,17 +221,22 @@ class Provider:
                     f"replacing. Rename {old.name} and update the stack again."
                 )
             )
-        replacement = cls(
-            account_id,
-            region_name,
-            new_resource_name,
-            new_properties,
-            logical_id=old.logical_id,
-            stack_id=old.stack_id,
-            deletion_policy=old.deletion_policy,
-        )
-        with handler_errors(replacement, "UPDATE_FAILED"):
-            replacement.create()
+        # moto retries a failed update from the start: reuse a replacement made by an earlier try
+        # whose clean-up (deleting the old resource, e.g. a cluster that still has members) failed.
+        replacement = old.pending_replacement
+        if replacement is None or replacement.properties != new_properties:
+            replacement = cls(
+                account_id,
+                region_name,
+                new_resource_name,
+                new_properties,
+                logical_id=old.logical_id,
+                stack_id=old.stack_id,
+                deletion_policy=old.deletion_policy,
+            )
+            with handler_errors(replacement, "UPDATE_FAILED"):
+                replacement.create()
+            old.pending_replacement = replacement
         with handler_errors(old, "DELETE_FAILED"):
             old.destroy()
         return replacement

@@ -6,13 +6,12 @@ import uuid
 from typing import Any
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
-from moto.cloudformation.exceptions import ValidationError
 from moto.core.common_models import CloudFormationModel
 from moto.dynamodb import models as moto_dynamodb  # defines moto's Table model, which ours replaces
 from moto.dynamodb.models.table import Table as MotoTable
 from moto.kms.models import kms_backends
 
-from .base import Properties, Provider, as_tag_list
+from .base import Properties, Provider, ResourceError, as_tag_list
 
 
 def _dynamodb(account_id: str, region_name: str) -> moto_dynamodb.DynamoDBBackend:
@@ -199,10 +198,10 @@ class GlobalTable(Provider, CloudFormationModel):
 
     def _validate(self) -> None:
         if self.region_name not in self._replicas():
-            raise ValidationError(message=f"Replicas must include the stack's region {self.region_name}")
+            raise ResourceError(f"Replicas must include the stack's region {self.region_name}")
         eventual = self.prop("MultiRegionConsistency", "EVENTUAL") == "EVENTUAL"
         if len(self._replicas()) > 1 and eventual and not _streams(self.properties):
-            raise ValidationError(message="StreamSpecification is required for a global table with replicas")
+            raise ResourceError("StreamSpecification is required for a global table with replicas")
 
     def _throughput(self, replica: Properties) -> dict[str, int] | None:
         if self.prop("BillingMode", "PROVISIONED") != "PROVISIONED":
@@ -299,9 +298,7 @@ class GlobalTable(Provider, CloudFormationModel):
         before = {r["Region"]: r for r in old.get("Replicas") or []}
         after = self._replicas()
         if len(before.keys() ^ after.keys()) > 1:
-            raise ValidationError(
-                message="A global table update can add or remove only one replica at a time"
-            )
+            raise ResourceError("A global table update can add or remove only one replica at a time")
         for region in before.keys() - after.keys():
             self._remove_replica(region)
         for region, replica in after.items():

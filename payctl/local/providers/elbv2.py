@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.cloudformation.exceptions import ValidationError
 from moto.core.common_models import CloudFormationModel
 from moto.elbv2 import models as moto_elbv2  # defines moto's ELBv2 models, which ours replace
 
-from .base import Properties, Provider, as_tag_list
+from .base import Properties, Provider, ResourceError, as_tag_list
 
 
 def _elbv2(resource: Provider) -> moto_elbv2.ELBv2Backend:
@@ -82,7 +81,7 @@ class LoadBalancer(Provider, CloudFormationModel):
             return
         if balancer.attrs.get("deletion_protection.enabled") == "true":
             reason = "cannot be deleted because deletion protection is enabled"
-            raise ValidationError(message=f"OperationNotPermitted: Load balancer '{arn}' {reason}")
+            raise ResourceError(f"OperationNotPermitted: Load balancer '{arn}' {reason}")
         elbv2.delete_load_balancer(arn)
 
 

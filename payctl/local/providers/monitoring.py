@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from moto.cloudformation.exceptions import ValidationError
 from moto.cloudtrail.models import cloudtrail_backends
 from moto.cloudwatch.models import Dimension, Metric, MetricDataQuery, MetricStat, cloudwatch_backends
 from moto.config.models import config_backends
 from moto.core.common_models import CloudFormationModel
 
-from .base import Properties, Provider
+from .base import Properties, Provider, ResourceError
 
 
 def _metric_queries(metrics: list[Properties] | None) -> list[MetricDataQuery] | None:
@@ -159,8 +158,8 @@ class ConfigRule(Provider, CloudFormationModel):
         if not backend.recorders:
             # AWS Config evaluates nothing without a recorder and refuses the rule: why payctl's
             # templates create it only when the environment says a recorder exists.
-            raise ValidationError(
-                message="NoAvailableConfigurationRecorderException: Configuration recorder is not available "
+            raise ResourceError(
+                "NoAvailableConfigurationRecorderException: Configuration recorder is not available "
                 "to put config rule."
             )
         self.update({})

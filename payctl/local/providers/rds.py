@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from moto.cloudformation.exceptions import ValidationError
 from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.rds import models as moto_rds  # defines moto's DBInstance model, which ours replaces
 
-from .base import Properties, Provider
+from .base import Properties, Provider, ResourceError
 
 
 def _backend(account_id: str, region_name: str) -> moto_rds.RDSBackend:
@@ -110,7 +109,7 @@ class DBCluster(Provider, CloudFormationModel):
             return
         global_id = cluster.global_cluster_identifier
         if cluster.deletion_protection:
-            raise ValidationError(message=f"Cannot delete protected Cluster {self.physical_resource_id}")
+            raise ResourceError(f"Cannot delete protected Cluster {self.physical_resource_id}")
         # moto only detaches a member from a global cluster held in the member's own region.
         global_clusters = _backend(self.account_id, GLOBAL_CLUSTER_REGION).global_clusters
         if global_id and global_id in global_clusters and cluster in global_clusters[global_id].members:

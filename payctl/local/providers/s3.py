@@ -14,11 +14,10 @@ from typing import Any
 import xmltodict
 from botocore.serialize import create_serializer
 from botocore.session import get_session
-from moto.cloudformation.exceptions import ValidationError
 from moto.core.common_models import CloudFormationModel
 from moto.s3 import models as moto_s3  # defines moto's FakeBucket model, which ours replaces
 
-from .base import Properties, Provider
+from .base import Properties, Provider, ResourceError
 
 
 def _request_xml(operation: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -224,19 +223,15 @@ class Bucket(Provider, CloudFormationModel):
     def _put_replication(self, value: Properties) -> None:
         name = self.physical_resource_id
         if not self.backend.get_bucket(name).is_versioned:
-            raise ValidationError(
-                message=f"Versioning must be 'Enabled' on bucket {name} to apply replication"
-            )
+            raise ResourceError(f"Versioning must be 'Enabled' on bucket {name} to apply replication")
         for rule in value["Rules"]:
             # S3 checks the destination when the configuration is put: why payctl deploys the
             # versioned replica bucket in an earlier wave.
             destination = rule["Destination"]["Bucket"].split(":::")[-1]
             if destination not in self.backend.buckets:
-                raise ValidationError(message=f"Destination bucket must exist: {destination}")
+                raise ResourceError(f"Destination bucket must exist: {destination}")
             if not self.backend.get_bucket(destination).is_versioned:
-                raise ValidationError(
-                    message=f"Destination bucket must have versioning enabled: {destination}"
-                )
+                raise ResourceError(f"Destination bucket must have versioning enabled: {destination}")
         config = {"Role": value["Role"], "Rules": [replication_rule(r) for r in value["Rules"]]}
         body = _request_xml(
             "PutBucketReplication", {"Bucket": self.physical_resource_id, "ReplicationConfiguration": config}
@@ -248,9 +243,7 @@ class Bucket(Provider, CloudFormationModel):
         if self.physical_resource_id not in self.backend.buckets:
             return
         if self.backend.delete_bucket(self.physical_resource_id) is None:
-            raise ValidationError(
-                message=f"The bucket you tried to delete is not empty: {self.physical_resource_id}"
-            )
+            raise ResourceError(f"The bucket you tried to delete is not empty: {self.physical_resource_id}")
 
 
 class BucketPolicy(Provider, CloudFormationModel):
