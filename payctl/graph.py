@@ -123,13 +123,13 @@ def build_graph(rendered: Iterable[RenderedSet], *, stack_sets: bool = False) ->
     edges: list[Edge] = []
     admin: dict[str, Node] = {}
     for environment in rendered:
-        _account(environment, roots, edges)
+        _account(environment, roots, edges, stack_sets)
         if stack_sets:
             _stack_sets(environment, admin, edges)
     return Graph([*admin.values(), *roots], edges).collapse("resources")  # merges repeated edges
 
 
-def _account(environment: RenderedSet, roots: list[Node], edges: list[Edge]) -> Node:
+def _account(environment: RenderedSet, roots: list[Node], edges: list[Edge], instances: bool) -> Node:
     env = environment.environment
     account = Node(_id(env.name), f"{env.name} account {env.account_id}", "account")
     roots.append(account)
@@ -141,8 +141,10 @@ def _account(environment: RenderedSet, roots: list[Node], edges: list[Edge]) -> 
             regions[stack.region] = Node(_id(env.name, stack.region), f"{stack.region} ({role})", "region")
             account.children.append(regions[stack.region])
         wave_number = _wave_order(environment).index(stack.wave) + 1
-        wave = Node(_id(env.name, stack.region, stack.wave),
-                    f"wave {wave_number} {stack.wave}: {stack.stack_name}", "wave")
+        # Deployed per environment, the wave is the stack payctl names; through StackSets, an instance.
+        name = f"StackSet {env.application}-{stack.wave} instance" if instances else stack.stack_name
+        wave = Node(_id(env.name, stack.region, stack.wave), f"wave {wave_number} {stack.wave}: {name}",
+                    "wave")
         regions[stack.region].children.append(wave)
         for logical_id, template in stack.templates.nested.items():
             nested = Node(_id(env.name, stack.region, stack.wave, logical_id),
@@ -285,6 +287,8 @@ def _replication_edges(env_name: str, evaluated: list[_Evaluated], regions: dict
 
 
 def _stack_sets(environment: RenderedSet, admin: dict[str, Node], edges: list[Edge]) -> None:
+    """One StackSet per wave, named `<application>-<wave>` (payctl.operate.stacksets), with an
+    instance in every account and region the wave targets."""
     env = environment.environment
     admin_account = env.stack_sets.admin_account
     key = f"admin-{admin_account}"
@@ -292,10 +296,12 @@ def _stack_sets(environment: RenderedSet, admin: dict[str, Node], edges: list[Ed
         admin[key] = Node(_id("admin", admin_account), f"StackSet administrator {admin_account}", "account")
     holder = admin[key]
     for stack in environment.stacks:
-        set_id = _id("stackset", stack.stack_name)
+        name = f"{env.application}-{stack.wave}"
+        set_id = _id("stackset", name)
         if not any(child.id == set_id for child in holder.children):
-            holder.children.append(Node(set_id, f"StackSet {stack.stack_name}", "stackset"))
-        edges.append(Edge(set_id, _id(env.name, stack.region, stack.wave), "stackset", (stack.region,)))
+            holder.children.append(Node(set_id, f"StackSet {name}", "stackset"))
+        edges.append(Edge(set_id, _id(env.name, stack.region, stack.wave), "stackset",
+                          (f"{env.name} {stack.region}",)))
 
 
 # --- conditions and values, per nested stack ----------------------------------------------------

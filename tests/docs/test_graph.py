@@ -111,8 +111,10 @@ def test_mermaid_is_well_formed(workspace: Workspace) -> None:
 def test_all_environments_show_the_stack_set_fan_out(workspace: Workspace) -> None:
     text = to_mermaid(build_graph(workspace.render(), stack_sets=True).collapse("waves"))
     fan_out = [(s, label, t) for s, arrow, label, t in edges(text) if s.startswith("stackset_")]
-    assert ("stackset_payments_prod_001_foundation", "eu-west-1", "prod_eu_west_1_foundation") in fan_out
+    assert ("stackset_payments_foundation", "prod eu-west-1", "prod_eu_west_1_foundation") in fan_out
     assert len(fan_out) == 3 * 4  # per account: foundation in two regions, primary, dr
+    assert {source for source, _, _ in fan_out} == {"stackset_payments_foundation", "stackset_payments_primary",
+                                                    "stackset_payments_dr"}
     assert 'admin_444444444444["StackSet administrator 444444444444"]' in text
 
 
