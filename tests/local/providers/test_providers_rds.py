@@ -204,7 +204,7 @@ def test_delete_keeps_a_final_snapshot_and_removes_the_database(stacks: Stacks) 
 def test_deletion_protection_blocks_stack_deletion(stacks: Stacks) -> None:
     stacks.create("database", primary_resources())
     # moto deletes in no particular order: the error is the cluster's or the global cluster's.
-    with pytest.raises(ClientError, match="DELETE_FAILED (Global)?Cluster"):
+    with pytest.raises(ClientError, match=r"DELETE_FAILED (Global)?Cluster"):
         stacks.client("cloudformation").delete_stack(StackName="database")
     assert cluster(stacks)["DBClusterIdentifier"] == "payment-db-cluster-dev-001"
 
