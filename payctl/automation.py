@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # boto3 is imported only by commands that talk to AWS
     from payctl.aws.session import AwsSession
     from payctl.drift import DriftOptions, DriftReport, DriftWarning, OnDriftEvent
     from payctl.operate.stacksets import StackSetScope
+    from payctl.operate.status import StackOutputs, StatusReport
     from payctl.plan import Difference, Plan
     from payctl.plan.events import OnEvent
     from payctl.plan.fresh import CurrentState, StackKey
@@ -136,6 +137,12 @@ class Workspace:
 
         return detect_all_accounts(self.aws, self.stack_set_scope(), options, on_event or ignore)
 
+    def stack_set_status(self, *, parallel: int = 4) -> StatusReport:
+        """Every instance of every wave's StackSet: status, detailed status, drift status."""
+        from payctl.operate.status import stack_set_status
+
+        return stack_set_status(self.aws, self.stack_set_scope(), parallel=parallel)
+
     def publish_drift(self, report: DriftReport, *, on_event: OnDriftEvent | None = None) -> int:
         """Publish a report's drift and failed detections to each environment's drift topic."""
         from payctl.drift import ignore, publish_report
@@ -181,3 +188,15 @@ class EnvironmentHandle:
         from payctl.drift import detect_environment, ignore
 
         return detect_environment(self.workspace.aws, self.render(), options, on_event or ignore)
+
+    def status(self, *, parallel: int = 4) -> StatusReport:
+        """Every stack (nested too): status, last update, drift status of the last detection."""
+        from payctl.operate.status import environment_status
+
+        return environment_status(self.workspace.aws, self.render(), parallel=parallel)
+
+    def outputs(self, *, parallel: int = 4) -> list[StackOutputs]:
+        """Outputs of every deployed stack, top-level and nested, in deploy order."""
+        from payctl.operate.status import environment_outputs
+
+        return environment_outputs(self.workspace.aws, self.render(), parallel=parallel)

@@ -169,3 +169,16 @@ def publish(sns: Any, topic_arn: str, subject: str, message: str, attributes: di
                                for key, value in attributes.items()},
         )
     return str(response["MessageId"])
+
+
+def drift_information(cfn: Any, stack: str) -> tuple[str, str]:
+    """(StackDriftStatus, LastCheckTimestamp) as DescribeStacks records them; ("", "") when gone."""
+    try:
+        stacks = cfn.describe_stacks(StackName=stack)["Stacks"]
+    except ClientError as error:
+        if error_code(error) == "ValidationError" and "does not exist" in error_message(error):
+            return "", ""
+        raise translate(error, f"describing stack {stack}") from error
+    info = (stacks[0].get("DriftInformation") or {}) if stacks else {}
+    checked: Any = info.get("LastCheckTimestamp")
+    return str(info.get("StackDriftStatus", "")), checked.isoformat() if hasattr(checked, "isoformat") else ""
