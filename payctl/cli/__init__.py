@@ -96,6 +96,7 @@ def _register() -> None:
     from payctl.cli import local, templates  # noqa: F401  (commands register themselves on `app`)
     import payctl.cli.graph  # noqa: F401
     import payctl.cli.policy  # noqa: F401
+    import payctl.cli.operate  # noqa: F401
 
 
 def main() -> None:

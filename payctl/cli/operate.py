@@ -1,0 +1,135 @@
+"""payctl drift, status, outputs, destroy and params: operating the platform day to day.
+
+Exit codes (docs/operations.md): drift 0 in sync, 2 drifted, 1 error (a failed detection included);
+the other commands 0 on success and 1 on error. Errors map to exit codes in payctl.cli.main.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from payctl.cli import app, options
+from payctl.cli.templates import EnvArg
+
+if TYPE_CHECKING:
+    from payctl.operate.status import StatusReport
+
+AllAccountsOpt = Annotated[bool, typer.Option(
+    "--all-accounts", help="Every account, through the platform's StackSets (one per wave).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Write the result as JSON (schema v1) to stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
+ParallelOpt = Annotated[int, typer.Option("--parallel", min=1, max=16,
+                                          help="Stacks worked on at once (AWS throttles beyond a few).")]
+
+
+def _one_scope(env: str | None, all_accounts: bool) -> None:
+    if bool(env) == all_accounts:
+        raise typer.BadParameter("name an environment or pass --all-accounts (not both)")
+
+
+@app.command()
+def drift(
+    ctx: typer.Context,
+    env: EnvArg = None,
+    all_accounts: AllAccountsOpt = False,
+    notify: Annotated[bool, typer.Option(
+        "--notify", help="Publish drift and failed detections to the environment's drift topic.")] = False,
+    json_output: JsonOpt = False,
+    parallel: ParallelOpt = 4,
+    quiet: QuietOpt = False,
+) -> None:
+    """Detect drift on every stack of every wave and region, nested stacks included (or on every
+    StackSet instance with --all-accounts), and show property-level differences.
+
+    Exit code: 0 in sync, 2 drifted, 1 error (including a detection that failed)."""
+    from payctl.drift import DriftOptions, dumps, ignore
+    from payctl.ui import stderr, stdout
+    from payctl.ui.drift import DriftProgress, render_drift
+
+    _one_scope(env, all_accounts)
+    workspace = options(ctx).aws_workspace()
+    progress = DriftProgress(stderr())
+    on_event = ignore if quiet else progress
+    drift_options = DriftOptions(parallel=parallel)
+    if all_accounts:
+        report = workspace.drift_all_accounts(options=drift_options, on_event=on_event)
+    else:
+        report = workspace.environment(env).drift(options=drift_options, on_event=on_event)
+    if json_output:
+        sys.stdout.write(dumps(report))
+        sys.stdout.flush()
+    else:
+        render_drift(report, stdout())
+    if notify:
+        sent = workspace.publish_drift(report, on_event=progress)
+        if not sent:
+            stderr().print("nothing to notify: no drift and no failed detection", highlight=False)
+    # SystemExit, not typer.Exit: click drops an Exit's code outside standalone mode.
+    raise SystemExit(report.exit_code)
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    env: EnvArg = None,
+    all_accounts: AllAccountsOpt = False,
+    watch: Annotated[bool, typer.Option("--watch", "-w", help="Follow stacks in progress until they end.")]
+    = False,
+    interval: Annotated[float, typer.Option("--interval", min=1.0, help="Seconds between refreshes.")] = 5.0,
+    json_output: JsonOpt = False,
+    parallel: ParallelOpt = 4,
+) -> None:
+    """Every stack of every wave and region (nested stacks too): status, last update, drift status.
+    With --all-accounts, every StackSet instance.
+
+    Exit code: 0; with --watch, 1 when a stack ended in a failed or rolled-back state."""
+    import json
+
+    from payctl.operate.status import follow, status_json
+    from payctl.ui import stdout
+    from payctl.ui.status import Watch, render_status
+
+    _one_scope(env, all_accounts)
+    workspace = options(ctx).aws_workspace()
+
+    def fetch() -> StatusReport:
+        if all_accounts:
+            return workspace.stack_set_status(parallel=parallel)  # type: ignore[no-any-return]
+        return workspace.environment(env).status(parallel=parallel)  # type: ignore[no-any-return]
+
+    if watch and not json_output:
+        with Watch(stdout()) as view:
+            report = follow(fetch, lambda r: view.show(r, "watching: Ctrl-C stops watching, not AWS"
+                                                        if r.in_progress else ""), interval=interval)
+    else:
+        report = follow(fetch, lambda _r: None, interval=interval) if watch else fetch()
+        if json_output:
+            sys.stdout.write(json.dumps(status_json(report), indent=2) + "\n")
+        else:
+            render_status(report, stdout())
+    raise SystemExit(1 if watch and report.failed else 0)
+
+
+@app.command()
+def outputs(
+    ctx: typer.Context,
+    env: Annotated[str, typer.Argument(help="Environment name (envs/<name>.yaml).", show_default=False)],
+    json_output: JsonOpt = False,
+    parallel: ParallelOpt = 4,
+) -> None:
+    """Outputs of every stack (top-level and nested), grouped by wave, region and stack."""
+    import json
+
+    from payctl.operate.status import outputs_json
+    from payctl.ui import stdout
+    from payctl.ui.status import render_outputs
+
+    workspace = options(ctx).aws_workspace()
+    found = workspace.environment(env).outputs(parallel=parallel)
+    if json_output:
+        sys.stdout.write(json.dumps(outputs_json(env, found), indent=2) + "\n")
+    else:
+        render_outputs(env, found, stdout())
