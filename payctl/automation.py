@@ -20,6 +20,13 @@ from payctl.templates.compose import Template
 from payctl.templates.render import Format
 
 if TYPE_CHECKING:  # boto3 is imported only by commands that talk to AWS
+    from payctl.apply.api import AllAccountsResult
+    from payctl.apply.bootstrap import BootstrapOptions, BootstrapStack
+    from payctl.apply.common import Confirm
+    from payctl.apply.events import OnEvent as OnApplyEvent
+    from payctl.apply.recover import RecoverOptions, Recovery
+    from payctl.apply.stacks import ApplyOptions, ApplyResult
+    from payctl.apply.stacksets import StackSetOptions
     from payctl.aws.session import AwsSession
     from payctl.drift import DriftOptions, DriftReport, DriftWarning, OnDriftEvent
     from payctl.operate.stacksets import StackSetScope
@@ -155,6 +162,33 @@ class Workspace:
 
         return plan_drift_warnings(self.aws, plan, self.environments)
 
+    # -- applying (payctl.apply) ------------------------------------------------------------------
+    def plan_all_accounts(self, *, on_event: OnApplyEvent | None = None) -> Plan:
+        """Every wave as a StackSet: per account and region, what applying it would change there."""
+        from payctl.apply.api import plan_all_accounts
+
+        return plan_all_accounts(self, on_event=on_event or _ignore)[0]
+
+    def apply_all_accounts(self, *, allow_replace: frozenset[str] = frozenset(),
+                           options: StackSetOptions | None = None, on_event: OnApplyEvent | None = None,
+                           confirm: Confirm | None = None) -> AllAccountsResult:
+        """Every wave as a StackSet from the admin account, an instance per environment account and region."""
+        from payctl.apply.api import apply_all_accounts
+        from payctl.apply.common import refuse_all
+
+        return apply_all_accounts(self, allow_replace=allow_replace, options=options,
+                                  on_event=on_event or _ignore, confirm=confirm or refuse_all)
+
+    def bootstrap(self, names: list[str] | None = None, *, admin: bool = False,
+                  options: BootstrapOptions | None = None, on_event: OnApplyEvent | None = None,
+                  confirm: Confirm | None = None) -> list[tuple[BootstrapStack, str]]:
+        """Execution roles and artifact buckets (and with admin, the StackSet administration role)."""
+        from payctl.apply.api import bootstrap
+        from payctl.apply.common import refuse_all
+
+        return bootstrap(self, names, admin=admin, options=options, on_event=on_event or _ignore,
+                         confirm=confirm or refuse_all)
+
 
 @dataclass(frozen=True)
 class EnvironmentHandle:
@@ -200,3 +234,26 @@ class EnvironmentHandle:
         from payctl.operate.status import environment_outputs
 
         return environment_outputs(self.workspace.aws, self.render(), parallel=parallel)
+
+    def apply(self, plan: Plan | None = None, *, options: ApplyOptions | None = None,
+              on_event: OnApplyEvent | None = None, confirm: Confirm | None = None) -> ApplyResult:
+        """Execute the plan (or plan now, keeping change sets), wave by wave. `confirm` approves the plan
+        shown to it; without one nothing is changed."""
+        from payctl.apply.api import apply_environment
+        from payctl.apply.common import refuse_all
+
+        return apply_environment(self, plan, options=options, on_event=on_event or _ignore,
+                                 confirm=confirm or refuse_all)
+
+    def recover(self, *, options: RecoverOptions | None = None, on_event: OnApplyEvent | None = None,
+                confirm: Confirm | None = None) -> list[Recovery]:
+        """Continue failed rollbacks, delete and recreate failed creations, watch running operations."""
+        from payctl.apply.api import recover_environment
+        from payctl.apply.common import refuse_all
+
+        return recover_environment(self, options=options, on_event=on_event or _ignore,
+                                   confirm=confirm or refuse_all)
+
+
+def _ignore(_event: object) -> None:
+    """No listener for progress events."""
