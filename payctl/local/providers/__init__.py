@@ -39,6 +39,7 @@ PROVIDER_MODULES = (
     "payctl.local.providers.scheduler",
     "payctl.local.providers.secretsmanager",
     "payctl.local.providers.servicediscovery",
+    "payctl.local.providers.ssm",
     "payctl.local.providers.vpc",
 )
 

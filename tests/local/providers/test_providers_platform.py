@@ -222,3 +222,37 @@ def test_unknown_organization_cannot_be_a_principal(stacks: Stacks) -> None:
     }
     with pytest.raises(ClientError, match="not a member of an organization"):
         stacks.create("hub", share)
+
+
+def exported_value(value: str, cost_center: str, kind: str = "String") -> dict[str, Any]:
+    return {
+        "VpcIdParameter": {
+            "Type": "AWS::SSM::Parameter",
+            "Properties": {
+                "Name": "/dev/network/vpc-id",
+                "Type": kind,
+                "Value": value,
+                "Tags": {"CostCenter": cost_center},  # the parameter's schema takes a map
+            },
+        }
+    }
+
+
+def test_parameter_tagged_with_a_map_updates_in_place(stacks: Stacks) -> None:
+    outputs = stacks.create(
+        "exports", exported_value("vpc-1", "CC-1"), {"Value": get_att("VpcIdParameter", "Value")}
+    )
+    ssm = stacks.client("ssm")
+    assert outputs["Value"] == "vpc-1"
+    stacks.update("exports", exported_value("vpc-2", "CC-2"))
+    parameter = ssm.get_parameter(Name="/dev/network/vpc-id")["Parameter"]
+    assert (parameter["Value"], parameter["Version"]) == ("vpc-2", 2)
+    tags = ssm.list_tags_for_resource(ResourceType="Parameter", ResourceId="/dev/network/vpc-id")["TagList"]
+    assert tags == [{"Key": "CostCenter", "Value": "CC-2"}]
+    stacks.delete("exports")
+    assert ssm.describe_parameters()["Parameters"] == []
+
+
+def test_secure_string_parameters_are_refused(stacks: Stacks) -> None:
+    with pytest.raises(ClientError, match="SecureString is not supported"):
+        stacks.create("exports", exported_value("x", "CC-1", kind="SecureString"))
