@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,13 +77,7 @@ def package_stack(stack: RenderedStack, root: Path, account_id: str) -> Packaged
         nested_urls[logical_id] = object_url(bucket, stack.region, key)
         for artifact in _lambda_artifacts(template.body, root, template.name):
             artifacts[artifact.key] = artifact
-    master = copy.deepcopy(stack.master.body)
-    for resource in (master.get("Resources") or {}).values():
-        properties = resource.get("Properties") or {}
-        nested_id = by_file.get(str(properties.get("TemplateURL", "")))
-        if nested_id is not None:
-            properties["TemplateURL"] = nested_urls[nested_id]
-    master_text = dump(master)
+    master_text = _point_at(stack, by_file, nested_urls)
     master_url: str | None = None
     if len(master_text.encode("utf-8")) > TEMPLATE_BODY_LIMIT:
         key = template_key(master_text)
@@ -98,6 +93,37 @@ def package_stack(stack: RenderedStack, root: Path, account_id: str) -> Packaged
         nested_urls=nested_urls,
         master_url=master_url,
     )
+
+
+_TEMPLATE_URL = re.compile(r"^(?P<indent>[ ]+)TemplateURL: (?P<file>[A-Za-z0-9._-]+\.yaml)$", re.MULTILINE)
+
+
+def _point_at(stack: RenderedStack, by_file: dict[str, str], urls: dict[str, str]) -> str:
+    """The master's text with each nested TemplateURL pointing at its uploaded template.
+
+    The rendered text is the same for every environment and region, so the local file names are
+    replaced in it rather than re-dumping the template (by far the slowest step of packaging).
+    Should the text ever not show the expected lines, the template is rewritten and dumped."""
+    replaced = 0
+
+    def url(match: re.Match[str]) -> str:
+        nonlocal replaced
+        logical_id = by_file.get(match["file"])
+        if logical_id is None:
+            return match[0]
+        replaced += 1
+        return f"{match['indent']}TemplateURL: {urls[logical_id]}"
+
+    text = _TEMPLATE_URL.sub(url, stack.master.text)
+    if replaced == len(by_file):
+        return text
+    master = copy.deepcopy(stack.master.body)
+    for resource in (master.get("Resources") or {}).values():
+        properties = resource.get("Properties") or {}
+        nested_id = by_file.get(str(properties.get("TemplateURL", "")))
+        if nested_id is not None:
+            properties["TemplateURL"] = urls[nested_id]
+    return dump(master)
 
 
 def _lambda_artifacts(body: Any, root: Path, template: str) -> list[Artifact]:

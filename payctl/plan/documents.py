@@ -1,38 +1,54 @@
 """Templates as plain data for comparison: short-form tags become their long form (Fn::..., Ref).
 
 Deployed templates come back from GetTemplate as YAML or JSON text in whatever form they were
-submitted; rendered ones are YAML with short-form tags. cfn-flip reads both into the same shape.
+submitted; rendered ones are YAML with short-form tags. Both are read into the same shape, the one
+cfn-flip produces, with libyaml when available (plans read every template of every stack).
 """
 
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from typing import Any
 
-from cfn_flip import load as cfn_load
+import yaml
 
 Document = dict[str, Any]
+_BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+class _TemplateLoader(_BaseLoader):  # type: ignore[misc]
+    """A safe loader that also reads CloudFormation's short-form tags."""
+
+
+def _short_form(loader: Any, suffix: str, node: Any) -> dict[str, Any]:
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
+    if name == "Fn::GetAtt" and isinstance(node, yaml.ScalarNode):
+        return {name: str(loader.construct_scalar(node)).split(".", 1)}  # AWS splits at the first dot
+    if isinstance(node, yaml.ScalarNode):
+        return {name: loader.construct_scalar(node)}
+    if isinstance(node, yaml.SequenceNode):
+        return {name: loader.construct_sequence(node, deep=True)}
+    return {name: loader.construct_mapping(node, deep=True)}
+
+
+_TemplateLoader.add_multi_constructor("!", _short_form)
+# Versions and dates stay the strings they are written as ("2010-09-09").
+_TemplateLoader.add_constructor("tag:yaml.org,2002:timestamp", _TemplateLoader.construct_yaml_str)
+
+
+@lru_cache(maxsize=512)
 def load_document(text: str | None) -> Document | None:
+    """The template as plain data (cached: the same nested template serves every environment and
+    region; callers must not change what they get)."""
     if not text:
         return None
     try:
-        data, _format = cfn_load(text)
-    except Exception:  # a template CloudFormation accepted but cfn-flip cannot read: compare nothing
+        is_json = text.lstrip().startswith("{")
+        data = json.loads(text) if is_json else yaml.load(text, Loader=_TemplateLoader)  # safe + short tags
+    except (ValueError, yaml.YAMLError):  # a template CloudFormation accepted but this cannot read
         return None
-    return _plain(data) if isinstance(data, dict) else None
-
-
-def _plain(value: Any) -> Any:
-    """cfn-flip returns OrderedDicts and its own string subclasses; plain types compare and dump simply."""
-    if isinstance(value, dict):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    if isinstance(value, str):
-        return str(value)
-    return value
+    return data if isinstance(data, dict) else None
 
 
 def resources(document: Document | None) -> dict[str, Document]:
