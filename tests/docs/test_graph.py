@@ -113,8 +113,8 @@ def test_all_environments_show_the_stack_set_fan_out(workspace: Workspace) -> No
     fan_out = [(s, label, t) for s, arrow, label, t in edges(text) if s.startswith("stackset_")]
     assert ("stackset_payments_foundation", "prod eu-west-1", "prod_eu_west_1_foundation") in fan_out
     assert len(fan_out) == 3 * 4  # per account: foundation in two regions, primary, dr
-    assert {source for source, _, _ in fan_out} == {"stackset_payments_foundation", "stackset_payments_primary",
-                                                    "stackset_payments_dr"}
+    assert {source for source, _, _ in fan_out} == {
+        "stackset_payments_foundation", "stackset_payments_primary", "stackset_payments_dr"}
     assert 'admin_444444444444["StackSet administrator 444444444444"]' in text
 
 
