@@ -55,6 +55,7 @@ class StackSetWave:
     instances: tuple[Instance, ...]
     artifacts: dict[str, tuple[Artifact, ...]]  # region -> what the admin bucket there must hold
     template_key: str | None  # set when the template is too large for TemplateBody (uploaded, home region)
+    no_echo: frozenset[str] = frozenset()  # parameters whose values are never shown
 
     def groups(self) -> list[tuple[int, tuple[Instance, ...]]]:
         """Instances by deploy order: dev before staging before prod."""
@@ -182,7 +183,8 @@ def _wave(wave: str, instances: tuple[Instance, ...], root: Path, config: StackS
     first = instances[0].stack
     text = master_text(first, config.admin_account)
     artifacts: dict[str, dict[str, Artifact]] = {}
-    for instance in instances:
+    # Templates and code are the same for every environment: package once per region.
+    for instance in {instance.region: instance for instance in reversed(instances)}.values():
         bucket = config.admin_bucket(instance.region)
         as_admin = replace(instance.stack, parameters={
             **instance.stack.parameters,
@@ -214,4 +216,6 @@ def _wave(wave: str, instances: tuple[Instance, ...], root: Path, config: StackS
         instances=instances,
         artifacts={region: tuple(items.values()) for region, items in artifacts.items()},
         template_key=key,
+        no_echo=frozenset(str(name) for name, definition in (first.master.body.get("Parameters") or {}).items()
+                          if isinstance(definition, dict) and str(definition.get("NoEcho", "")).lower() == "true"),
     )

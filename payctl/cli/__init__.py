@@ -97,6 +97,7 @@ def _register() -> None:
     import payctl.cli.graph  # noqa: F401
     import payctl.cli.policy  # noqa: F401
     import payctl.cli.operate  # noqa: F401
+    import payctl.cli.apply  # noqa: F401
 
 
 def main() -> None:

@@ -66,10 +66,17 @@ def plan(
         "--keep", help="Keep the change sets (and empty new stacks) instead of deleting them.")] = False,
     diff: Annotated[bool, typer.Option("--diff/--no-diff", help="Show template diffs.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    all_accounts: Annotated[bool, typer.Option(
+        "--all-accounts", help="Every wave as a StackSet: effective parameters and changes per account and "
+                               "region (payctl apply --all-accounts).")] = False,
 ) -> None:
     """Show what CloudFormation would change in each wave and region, nested stacks included.
 
     Exit code: 0 no changes, 2 changes, 3 destructive or security-sensitive changes, 1 error."""
+    if all_accounts:
+        from payctl.cli.apply import plan_all_accounts
+
+        raise SystemExit(plan_all_accounts(ctx, json_output=json_output, diff=diff, quiet=quiet))
     from payctl.plan import dumps
     from payctl.plan.events import ignore
     from payctl.plan.planner import PlanOptions
