@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # boto3 is imported only by commands that talk to AWS
     from payctl.apply.stacksets import StackSetOptions
     from payctl.aws.session import AwsSession
     from payctl.drift import DriftOptions, DriftReport, DriftWarning, OnDriftEvent
+    from payctl.operate.destroy import DestroyPlan, DestroyResult, OnDestroyEvent
     from payctl.operate.stacksets import StackSetScope
     from payctl.operate.status import StackOutputs, StatusReport
     from payctl.plan import Difference, Plan
@@ -150,6 +151,21 @@ class Workspace:
 
         return stack_set_status(self.aws, self.stack_set_scope(), parallel=parallel)
 
+    def destroy_plan_all_accounts(self, environment: str | None = None) -> DestroyPlan:
+        """Read-only: every StackSet instance (only `environment`'s, if named) in reverse wave order."""
+        from payctl.operate.destroy import plan_destroy_stack_sets
+
+        return plan_destroy_stack_sets(self.aws, self.stack_set_scope(), environment)
+
+    def destroy(self, plan: DestroyPlan, *, confirmed: bool, allow_data_loss: bool = False,
+                on_event: OnDestroyEvent | None = None) -> DestroyResult:
+        """Carry out a destroy plan: backups, protections lifted, buckets emptied, stacks deleted in
+        reverse wave order. Refuses unless confirmed; prod also needs allow_data_loss."""
+        from payctl.operate.destroy import destroy, ignore
+
+        return destroy(self.aws, plan, confirmed=confirmed, allow_data_loss=allow_data_loss,
+                       on_event=on_event or ignore)
+
     def publish_drift(self, report: DriftReport, *, on_event: OnDriftEvent | None = None) -> int:
         """Publish a report's drift and failed detections to each environment's drift topic."""
         from payctl.drift import ignore, publish_report
@@ -228,6 +244,12 @@ class EnvironmentHandle:
         from payctl.operate.status import environment_status
 
         return environment_status(self.workspace.aws, self.render(), parallel=parallel)
+
+    def destroy_plan(self, *, parallel: int = 4) -> DestroyPlan:
+        """Read-only: what `destroy` would delete, back up and unprotect, in reverse wave order."""
+        from payctl.operate.destroy import plan_destroy
+
+        return plan_destroy(self.workspace.aws, self.render(), parallel=parallel)
 
     def outputs(self, *, parallel: int = 4) -> list[StackOutputs]:
         """Outputs of every deployed stack, top-level and nested, in deploy order."""

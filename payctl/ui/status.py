@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from payctl.operate.destroy import DestroyEvent, DestroyPlan, DestroyResult, DestroyStep
 from payctl.operate.status import InstanceRow, StackOutputs, StackRow, StatusReport, is_failed, is_in_progress
 
 DRIFT_STYLE = {"DRIFTED": "bold yellow", "IN_SYNC": "green", "NOT_CHECKED": "dim", "UNKNOWN": "red"}
@@ -140,3 +141,120 @@ class Watch:
             parts.append(Text(note, style="dim"))
         with self.lock:
             self.live.update(Group(*parts), refresh=True)
+
+
+# ---- destroy ------------------------------------------------------------------------------------
+
+
+def render_destroy_plan(plan: DestroyPlan, console: Console) -> None:
+    """What destroy will do, before anything is done."""
+    if plan.empty:
+        console.print(f"{plan.scope}: nothing deployed, nothing to destroy", highlight=False)
+        return
+    console.print(Text(f"payctl destroy {plan.scope}: waves in reverse order", style="bold"), highlight=False)
+    number = 0
+    for _wave, steps in plan.waves:
+        for step in steps:
+            number += 1
+            head = Text(f"{number:>3}. ")
+            head.append(step.label, style="bold red")
+            head.append(f"  {step.status}", style="dim")
+            if step.instance_of:
+                head.append(f"  (instance of StackSet {step.instance_of})", style="dim")
+            console.print(head, highlight=False)
+            for line in step_lines(step):
+                console.print(Text("       " + line), highlight=False)
+    for _wave, name in plan.stack_sets:
+        console.print(Text(f"     then the StackSet {name}, once it has no instances left", style="dim"),
+                      highlight=False)
+    for line in plan.not_deployed:
+        console.print(Text(f"     not deployed: {line}", style="dim"), highlight=False)
+    keys = [key for step in plan.steps for key in step.keys]
+    keeps = [item for step in plan.steps for item in (*step.tables, *step.clusters)]
+    if keys and keeps:
+        console.print(Text(
+            "warning: the DynamoDB backups and Aurora final snapshots are encrypted with the environment's "
+            "KMS key, and deleting the security stack schedules that key's deletion. Once it is deleted they "
+            "can never be restored. The summary prints how to cancel the key deletion.", style="bold yellow"),
+            highlight=False)
+
+
+def step_lines(step: DestroyStep) -> list[str]:
+    lines = []
+    if step.termination_protection:
+        lines.append("lift termination protection")
+    for cluster in step.clusters:
+        if cluster.protected:
+            lines.append(f"lift deletion protection of Aurora cluster {cluster.identifier}")
+        if cluster.snapshot:
+            lines.append(f"Aurora cluster {cluster.identifier}: CloudFormation takes a final snapshot "
+                         f"(DeletionPolicy Snapshot), named {cluster.snapshot_prefix}-<random>")
+        else:
+            lines.append(f"Aurora cluster {cluster.identifier}: deleted WITHOUT a final snapshot "
+                         "(no DeletionPolicy Snapshot)")
+    for global_cluster in step.global_clusters:
+        lines.append(f"global cluster {global_cluster} (deletion protection lifted if set)")
+    for table in step.tables:
+        replicas = ", ".join(table.replica_regions)
+        where = f" (global table: replicas in {replicas})" if table.global_table else ""
+        lines.append(f"back up DynamoDB table {table.name} in {table.region} (on-demand backup){where}")
+        if table.protected:
+            lines.append(f"lift deletion protection of table {table.name} in {replicas}")
+    for bucket in step.buckets:
+        lines.append(f"empty bucket {bucket} (every version and delete marker)")
+    for key in step.keys:
+        lines.append(f"KMS key {key.key_id} is scheduled for deletion ({key.pending_days} days)")
+    return lines
+
+
+class DestroyProgress:
+    """An `on_event` callback printing one line per destroy event on stderr."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.lock = threading.Lock()
+
+    def __call__(self, event: DestroyEvent) -> None:
+        text = {
+            "step-started": f"[bold]{event.subject}[/bold]",
+            "protection-lifted": f"  lifted {event.subject}",
+            "backup-taken": f"  backed up table {event.subject} ({event.region}): {event.detail}",
+            "backup-reused": f"  table {event.subject} ({event.region}): keeping backup {event.detail}",
+            "readers-removed": f"  removed autoscaled readers of {event.subject}: {event.detail}",
+            "bucket-emptied": f"  emptied {event.subject}: {event.detail}",
+            "stack-deleting": f"  deleting {event.subject}",
+            "retrying": f"  [yellow]{event.subject}: {event.detail}; emptying and deleting again[/yellow]",
+            "stack-deleted": f"  [green]deleted[/green] {event.subject}",
+            "instances-deleted": f"  [green]deleted[/green] {event.detail} of StackSet {event.subject}",
+            "stack-set-deleted": f"[green]deleted[/green] StackSet {event.subject}",
+        }.get(event.kind, f"  {event.kind}: {event.subject}")
+        with self.lock:
+            self.console.print(text, highlight=False)
+
+
+def render_destroy_result(result: DestroyResult, console: Console) -> None:
+    console.print(Text("summary", style="bold"), highlight=False)
+    for label in result.deleted:
+        console.print(f"  deleted  {escape(label)}", highlight=False)
+    for backup in result.backups:
+        kept = " (taken by an earlier run)" if backup.reused else ""
+        console.print(f"  DynamoDB backup of {backup.table} in {backup.region}: {backup.name}{kept}\n"
+                      f"    {backup.arn}", highlight=False)
+    for snapshot in result.snapshots:
+        state = "" if snapshot.found else " (not found yet: look for this prefix)"
+        console.print(f"  Aurora final snapshot of {snapshot.cluster} in {snapshot.region}, taken by "
+                      f"CloudFormation: {snapshot.name}{state}", highlight=False)
+    if result.keys:
+        console.print(Text("  KMS keys scheduled for deletion (the backups and snapshots above are encrypted "
+                           "with them and die with them):", style="bold yellow"), highlight=False)
+        for key in result.keys:
+            when = f"deleted on {key.deletion_date}" if key.deletion_date else f"in {key.pending_days} days"
+            console.print(f"    {key.arn} ({key.region}), {when}. To keep the data restorable:\n"
+                          f"      aws kms cancel-key-deletion --key-id {key.arn} --region {key.region}\n"
+                          f"      aws kms enable-key --key-id {key.arn} --region {key.region}"
+                          "   # a cancelled key is left Disabled", highlight=False)
+    for item in result.lifted:
+        console.print(f"  [dim]lifted {escape(item)}[/dim]", highlight=False)
+    if result.failure:
+        console.print(f"[red]stopped:[/red] {escape(result.failure)}", highlight=False)
+        console.print("  run the same command again to continue from here", highlight=False)
