@@ -133,3 +133,47 @@ def outputs(
         sys.stdout.write(json.dumps(outputs_json(env, found), indent=2) + "\n")
     else:
         render_outputs(env, found, stdout())
+
+
+@app.command()
+def destroy(
+    ctx: typer.Context,
+    env: EnvArg = None,
+    all_accounts: Annotated[bool, typer.Option(
+        "--all-accounts", help="Delete the StackSets' instances (only ENV's, if named), then the StackSets.")]
+    = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask (not enough for prod).")] = False,
+    data_loss: Annotated[bool, typer.Option(
+        "--i-understand-data-loss", help="Required for prod, together with typing its name.")] = False,
+) -> None:
+    """Delete an environment's stacks, waves in reverse order, after backing up its data.
+
+    Shows the plan first. DynamoDB tables are backed up, Aurora keeps a final snapshot
+    (DeletionPolicy Snapshot), versioned buckets are emptied, termination and deletion protection
+    are lifted only after confirmation. prod needs --i-understand-data-loss and its name typed.
+    Stops at the first failure; running it again continues from there. Exit code: 0 done, 1 error."""
+    from payctl.errors import Refused
+    from payctl.ui import stderr, stdout
+    from payctl.ui.status import DestroyProgress, render_destroy_plan, render_destroy_result
+
+    if not env and not all_accounts:
+        raise typer.BadParameter("name an environment, or pass --all-accounts")
+    workspace = options(ctx).aws_workspace()
+    plan = (workspace.destroy_plan_all_accounts(env) if all_accounts
+            else workspace.environment(env).destroy_plan())
+    render_destroy_plan(plan, stdout())
+    if plan.empty:
+        raise SystemExit(0)
+    if plan.touches_prod and not data_loss:
+        raise Refused("destroying prod deletes its databases, tables and buckets",
+                      hint="pass --i-understand-data-loss, then type the environment name when asked")
+    if plan.touches_prod:
+        typed = typer.prompt(f"Type {plan.scope!r} to destroy it", default="", show_default=False, err=True)
+        if typed.strip() != plan.scope:
+            raise Refused(f"typed {typed.strip()!r}, not {plan.scope!r}: nothing was changed")
+    elif not yes and not typer.confirm(f"Destroy {plan.scope}?", default=False, err=True):
+        raise Refused("not confirmed: nothing was changed")
+    result = workspace.destroy(plan, confirmed=True, allow_data_loss=data_loss,
+                               on_event=DestroyProgress(stderr()))
+    render_destroy_result(result, stdout())
+    raise SystemExit(1 if result.failure else 0)
