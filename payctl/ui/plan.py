@@ -37,6 +37,7 @@ SIGNS = {
 }
 STATUS_STYLE = {"create": "green", "update": "yellow", "delete": "red", "no-changes": "dim",
                 "deferred": "cyan"}
+TABLE_WIDTH = 200
 DANGER_STYLE = {Danger.DESTRUCTIVE: "bold red", Danger.SECURITY: "bold yellow"}
 
 
@@ -89,12 +90,17 @@ def summary_line(summary: Summary) -> str:
 
 def summary_extras(summary: Summary) -> list[str]:
     extras = []
-    for count, noun in ((summary.security, "security-sensitive change"), (summary.import_, "import"),
-                        (summary.dynamic, "change decided at deploy time"),
-                        (summary.parameters, "parameter change"), (summary.outputs, "output change"),
-                        (summary.deferred, "stack deferred until an earlier wave exists")):
+    for count, one, many in (
+        (summary.security, "security-sensitive change", "security-sensitive changes"),
+        (summary.import_, "import", "imports"),
+        (summary.dynamic, "change decided at deploy time", "changes decided at deploy time"),
+        (summary.parameters, "parameter change", "parameter changes"),
+        (summary.outputs, "output change", "output changes"),
+        (summary.deferred, "stack deferred until an earlier wave exists",
+         "stacks deferred until an earlier wave exists"),
+    ):
         if count:
-            extras.append(f"{count} {noun}{'s' if count != 1 and not noun.startswith('stack') else ''}")
+            extras.append(f"{count} {one if count == 1 else many}")
     return extras
 
 
@@ -107,8 +113,10 @@ def render_plan(plan: Plan, console: Console, *, diff: bool = True) -> None:
     security = security_tables(plan)
     if security:
         console.print(Text("Security changes", style="bold yellow"))
+        # Piped into a CI log there is no terminal to fit: use the width the rows need.
+        width = None if console.is_terminal else max(console.width, TABLE_WIDTH)
         for table in security:
-            console.print(table)
+            console.print(table, width=width)
     summary = plan.summary()
     if not summary.has_changes:
         console.print(Text("No changes: every stack matches its templates and parameters.", style="green"))

@@ -144,6 +144,7 @@ def test_all_environments_in_one_summary(monkeypatch: pytest.MonkeyPatch, worksp
         assert f"{env}: planning 3 stacks in account {account}" in err
     assert out.count("Plan: ") == 1
     assert "Plan: 45 to add, 0 to change, 0 to replace, 0 to remove" in out  # 3 x (2 x 6 + 3)
+    assert "3 stacks deferred until an earlier wave exists" in out
 
 
 def _bootstrap(account: str) -> None:

@@ -186,6 +186,20 @@ def test_packaging_is_content_addressed(workspace_root: Path) -> None:
     assert again.parameters_sha256 == packaged.parameters_sha256
 
 
+def test_master_urls_are_rewritten_like_a_structured_edit(workspace_root: Path) -> None:
+    """The fast text rewrite of TemplateURL must give exactly what editing the template would."""
+    import copy
+
+    from payctl.yamlio import dump
+
+    for stack in Workspace(workspace_root, search=False).environment("prod").render().stacks:
+        packaged = package_stack(stack, workspace_root, "333333333333")
+        body = copy.deepcopy(stack.master.body)
+        for logical_id, url in packaged.nested_urls.items():
+            body["Resources"][logical_id]["Properties"]["TemplateURL"] = url
+        assert packaged.master_text == dump(body)
+
+
 def _plan(sha: str = "a" * 64, deployed: str | None = "stack-1") -> Plan:
     stack = StackPlan("s", "update", "change-set")
     wave = WavePlan("foundation", "us-east-1", stack, Fingerprint(sha, "b" * 64, "cs-1", deployed, "t1"))
