@@ -701,7 +701,6 @@ class EffectiveTemplate:
         node: Any = self.resources.get(logical_id)
         if node is None:
             return file, line
-        line = _node_line(node) or line
         for part in path:
             source = getattr(node, "src", None)
             if isinstance(node, EMap) and isinstance(part, str) and part in node:

@@ -174,8 +174,11 @@ def _run(runner: list[str], texts: list[str]) -> dict[str, list[dict[str, Any]]]
             )
         except (OSError, subprocess.TimeoutExpired) as error:
             raise ScannerFailed(f"checkov did not run: {error}") from None
+        # checkov exits 1 when checks fail; anything else but 0, or no JSON, is a broken run.
         try:
-            output = json.loads(done.stdout) if done.stdout.strip() else []
+            if done.returncode not in (0, 1) or not done.stdout.strip():
+                raise ValueError(done.returncode)
+            output = json.loads(done.stdout)
         except ValueError:
             tail = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["no output"]
             raise ScannerFailed(f"checkov exited {done.returncode}: {tail[0]}") from None
