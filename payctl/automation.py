@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # boto3 is imported only by commands that talk to AWS
     from payctl.aws.session import AwsSession
     from payctl.drift import DriftOptions, DriftReport, DriftWarning, OnDriftEvent
     from payctl.operate.destroy import DestroyPlan, DestroyResult, OnDestroyEvent
+    from payctl.operate.params import ParameterStore
     from payctl.operate.stacksets import StackSetScope
     from payctl.operate.status import StackOutputs, StatusReport
     from payctl.plan import Difference, Plan
@@ -244,6 +245,12 @@ class EnvironmentHandle:
         from payctl.operate.status import environment_status
 
         return environment_status(self.workspace.aws, self.render(), parallel=parallel)
+
+    def parameters(self) -> ParameterStore:
+        """The environment's SecureStrings (`payctl params`), in its regions, with its KMS key."""
+        from payctl.operate.params import ParameterStore, secure_services
+
+        return ParameterStore(self.workspace.aws, self.config, secure_services(self.render()))
 
     def destroy_plan(self, *, parallel: int = 4) -> DestroyPlan:
         """Read-only: what `destroy` would delete, back up and unprotect, in reverse wave order."""
