@@ -177,3 +177,133 @@ def destroy(
                                on_event=DestroyProgress(stderr()))
     render_destroy_result(result, stdout())
     raise SystemExit(1 if result.failure else 0)
+
+
+# ---- payctl params ------------------------------------------------------------------------------
+
+params_app = typer.Typer(
+    name="params", no_args_is_help=True, rich_markup_mode=None,
+    help="SecureString parameters under /{environment}/{service}/{parameter}, written through the SSM API "
+         "with the environment's KMS key. Values are read from a hidden prompt or stdin, never from the "
+         "command line, and shown only with `get --reveal`.")
+app.add_typer(params_app)
+
+EnvName = Annotated[str, typer.Argument(help="Environment name (envs/<name>.yaml).", show_default=False)]
+PathArg = Annotated[str, typer.Argument(
+    help="/{environment}/{service}/{parameter}, or {service}/{parameter}.", show_default=False)]
+RegionOpt = Annotated[str | None, typer.Option("--region", help="One region (default: see each command).")]
+
+
+def read_secret(prompt: str) -> str:
+    """The value from stdin when it is not a terminal (one trailing newline dropped), else from a
+    hidden prompt typed twice. Never an argument: command lines end up in shell history and `ps`."""
+    if not sys.stdin.isatty():
+        value = sys.stdin.read()
+        return value[:-2] if value.endswith("\r\n") else value[:-1] if value.endswith("\n") else value
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True, err=True))
+
+
+@params_app.command("set")
+def params_set(
+    ctx: typer.Context,
+    env: EnvName,
+    path: PathArg,
+    region: RegionOpt = None,
+    description: Annotated[str, typer.Option("--description", help="Stored with the version.")] = "",
+    advanced: Annotated[bool, typer.Option("--advanced", help="Advanced tier (values up to 8 KB; charged).")]
+    = False,
+) -> None:
+    """Write a new version of a SecureString in every region of the environment (or --region)."""
+    from payctl.ui import stderr
+
+    store = options(ctx).aws_workspace().environment(env).parameters()
+    name = store.path(path)  # validated before asking for the value
+    value = read_secret(f"value for {name}")
+    written = store.write(name, value, regions=[region] if region else None, description=description,
+                          advanced=advanced)
+    del value
+    for item in written:
+        stderr().print(f"{name} ({item.region}): {'created' if item.created else 'updated'}, version "
+                       f"{item.version}, encrypted with {store.key_alias}", highlight=False)
+
+
+@params_app.command("get")
+def params_get(
+    ctx: typer.Context,
+    env: EnvName,
+    path: PathArg,
+    region: RegionOpt = None,
+    version: Annotated[int | None, typer.Option("--version", min=1, help="A version instead of the latest.")]
+    = None,
+    label: Annotated[str | None, typer.Option("--label", help="The version carrying this label.")] = None,
+    reveal: Annotated[bool, typer.Option("--reveal", help="Print the decrypted value (alone) on stdout.")]
+    = False,
+) -> None:
+    """Show a SecureString's version and metadata (primary region by default); the value only with
+    --reveal, then alone on stdout."""
+    from payctl.ui import stdout
+    from payctl.ui.status import render_parameter
+
+    if version is not None and label:
+        raise typer.BadParameter("--version or --label, not both")
+    store = options(ctx).aws_workspace().environment(env).parameters()
+    found = store.read(store.path(path), region=region, version=version, label=label, reveal=reveal)
+    if reveal:
+        sys.stdout.write(found.value + "\n")
+        sys.stdout.flush()
+    else:
+        render_parameter(found, stdout())
+
+
+@params_app.command("list")
+def params_list(
+    ctx: typer.Context,
+    env: EnvName,
+    prefix: Annotated[str | None, typer.Argument(help="A service, to list only its subtree.")] = None,
+    region: RegionOpt = None,
+) -> None:
+    """Every parameter under /{environment} (or one service's subtree), without values."""
+    from payctl.ui import stdout
+    from payctl.ui.status import render_parameters
+
+    store = options(ctx).aws_workspace().environment(env).parameters()
+    found = store.listing(prefix, region=region)
+    render_parameters(found, stdout(), f"/{env}{'/' + prefix.strip('/') if prefix else ''} "
+                                       f"({region or store.regions[0]})")
+
+
+@params_app.command("history")
+def params_history(ctx: typer.Context, env: EnvName, path: PathArg, region: RegionOpt = None) -> None:
+    """Every version: who wrote it, when, and its labels (no values)."""
+    from payctl.ui import stdout
+    from payctl.ui.status import render_history
+
+    store = options(ctx).aws_workspace().environment(env).parameters()
+    render_history(store.history(store.path(path), region=region), stdout())
+
+
+@params_app.command("label")
+def params_label(
+    ctx: typer.Context,
+    env: EnvName,
+    path: PathArg,
+    version: Annotated[int, typer.Option("--version", min=1, help="The version to label.")],
+    labels: Annotated[list[str], typer.Option("--label", help="A label, e.g. promoted (repeatable).")],
+    region: RegionOpt = None,
+) -> None:
+    """Move labels such as `promoted` to a version, in every region (or --region). A label is on one
+    version at a time; every region must hold the same value at that version."""
+    from payctl.errors import PayctlError
+    from payctl.ui import stderr
+
+    store = options(ctx).aws_workspace().environment(env).parameters()
+    name = store.path(path)
+    refused = store.label(name, version, labels, regions=[region] if region else None)
+    for where, invalid in refused.items():
+        applied = [label for label in labels if label not in invalid]
+        if applied:
+            stderr().print(f"{name} ({where}): version {version} labelled {', '.join(applied)}",
+                           highlight=False)
+    rejected = sorted({label for invalid in refused.values() for label in invalid})
+    if rejected:
+        raise PayctlError(f"SSM refused the labels {', '.join(rejected)}")

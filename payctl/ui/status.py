@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from payctl.operate.destroy import DestroyEvent, DestroyPlan, DestroyResult, DestroyStep
+from payctl.operate.params import ParameterInfo, Revealed
 from payctl.operate.status import InstanceRow, StackOutputs, StackRow, StatusReport, is_failed, is_in_progress
 
 DRIFT_STYLE = {"DRIFTED": "bold yellow", "IN_SYNC": "green", "NOT_CHECKED": "dim", "UNKNOWN": "red"}
@@ -258,3 +259,42 @@ def render_destroy_result(result: DestroyResult, console: Console) -> None:
     if result.failure:
         console.print(f"[red]stopped:[/red] {escape(result.failure)}", highlight=False)
         console.print("  run the same command again to continue from here", highlight=False)
+
+
+# ---- parameters ---------------------------------------------------------------------------------
+
+
+def render_parameters(found: list[ParameterInfo], console: Console, title: str) -> None:
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, title=title,
+                  title_justify="left")
+    for column in ("name", "type", "version", "last modified", "by", "key"):
+        table.add_column(column, overflow="fold")
+    for info in found:
+        style = "bold" if info.type == "SecureString" else ""
+        table.add_row(Text(info.name, style=style), info.type, str(info.version), _when(info.last_modified),
+                      info.last_modified_by, info.key_id)
+    console.print(table, highlight=False)
+
+
+def render_history(found: list[ParameterInfo], console: Console) -> None:
+    name = found[0].name if found else ""
+    region = found[0].region if found else ""
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, title=f"{name} ({region})",
+                  title_justify="left")
+    for column in ("version", "labels", "modified", "by", "description"):
+        table.add_column(column, overflow="fold")
+    for info in found:
+        table.add_row(str(info.version), Text(", ".join(info.labels), style="bold green"),
+                      _when(info.last_modified), info.last_modified_by, info.description)
+    console.print(table, highlight=False)
+
+
+def render_parameter(found: Revealed, console: Console) -> None:
+    """Metadata with the value masked; the value itself is written by the CLI only when revealed."""
+    info = found.info
+    console.print(f"{info.name} ({info.region}): {info.type} version {info.version}, "
+                  f"modified {_when(info.last_modified)}"
+                  + (f" by {info.last_modified_by}" if info.last_modified_by else "")
+                  + (f", labels {', '.join(info.labels)}" if info.labels else "")
+                  + f"\n  value: {found.value if not found.revealed else '(revealed on stdout)'}",
+                  highlight=False)
