@@ -52,6 +52,16 @@ def handler_errors(resource: Provider, action: str) -> Iterator[None]:
         raise ValidationError(message=f"{where}: Resource handler returned message: {message}") from error
 
 
+def without_no_value(value: Any) -> Any:
+    """Drop list items that resolved to AWS::NoValue (`!If [c, x, !Ref AWS::NoValue]` in a
+    list): moto's clean_json removes such map entries but leaves `None` in lists."""
+    if isinstance(value, list):
+        return [without_no_value(v) for v in value if v is not None]
+    if isinstance(value, dict):
+        return {k: without_no_value(v) for k, v in value.items() if v is not None}
+    return value
+
+
 def as_tag_list(tags: Any) -> list[dict[str, str]]:
     """Tags as AWS APIs take them, [{"Key": ..., "Value": ...}]; templates may give a map."""
     if isinstance(tags, dict):
@@ -175,7 +185,7 @@ class Provider:
             account_id,
             region_name,
             resource_name,
-            cloudformation_json.get("Properties") or {},
+            without_no_value(cloudformation_json.get("Properties") or {}),
             logical_id=kwargs.get("LogicalId", ""),
             stack_id=kwargs.get("StackId", ""),
             deletion_policy=cloudformation_json.get("DeletionPolicy", "Delete"),
@@ -194,7 +204,7 @@ class Provider:
         region_name: str,
     ) -> Provider:
         old = original_resource
-        new_properties = cloudformation_json.get("Properties") or {}
+        new_properties = without_no_value(cloudformation_json.get("Properties") or {})
         old.deletion_policy = cloudformation_json.get("DeletionPolicy", "Delete")
         changed = {
             k

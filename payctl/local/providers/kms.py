@@ -34,12 +34,17 @@ class Key(Provider, CloudFormationModel):
             key_usage=self.prop("KeyUsage", "ENCRYPT_DECRYPT"),
             key_spec=self.prop("KeySpec", "SYMMETRIC_DEFAULT"),
             description=self.prop("Description", ""),
-            tags=as_tag_list(self.prop("Tags")),
+            tags=self._kms_tags(self.prop("Tags")),
             multi_region=bool(self.prop("MultiRegion", False)),
         )
         self.physical_resource_id = key.id
         self.attributes = {"Arn": key.arn, "KeyId": key.id}
         self.update({})
+
+    @staticmethod
+    def _kms_tags(tags: Any) -> list[dict[str, str]]:
+        # KMS spells tags TagKey/TagValue
+        return [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in as_tag_list(tags)]
 
     def update(self, old: Properties) -> None:
         backend, key_id = self.backend, self.physical_resource_id
@@ -57,7 +62,7 @@ class Key(Provider, CloudFormationModel):
             backend.disable_key(key_id)
         if old:
             backend.untag_resource(key_id, [t["Key"] for t in as_tag_list(old.get("Tags"))])
-            backend.tag_resource(key_id, self.tag_list())
+            backend.tag_resource(key_id, self._kms_tags(self.prop("Tags")))
         key.key_usage = self.prop("KeyUsage", "ENCRYPT_DECRYPT")
 
     def destroy(self) -> None:

@@ -103,3 +103,38 @@ def test_service_linked_role(stacks: Stacks) -> None:
         stacks.create("slr-again", resources)
     stacks.delete("slr")
     assert stacks.client("iam").list_roles()["Roles"] == []
+
+
+def test_statement_dropped_by_a_false_condition(stacks: Stacks) -> None:
+    """`!If [Cond, statement, !Ref AWS::NoValue]` inside a list leaves no gap in the policy."""
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [
+            ALLOW_LOGS["Statement"][0],
+            {
+                "Fn::If": [
+                    "HasSecret",
+                    {"Effect": "Allow", "Action": "secretsmanager:*", "Resource": "*"},
+                    ref("AWS::NoValue"),
+                ]
+            },
+        ],
+    }
+    template = {
+        "Role": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": "payment-task",
+                "AssumeRolePolicyDocument": TRUST,
+                "Policies": [{"PolicyName": "task", "PolicyDocument": document}],
+            },
+        }
+    }
+    cfn = stacks.client("cloudformation")
+    body = json.dumps({"Conditions": {"HasSecret": {"Fn::Equals": ["a", "b"]}}, "Resources": template})
+    cfn.create_stack(StackName="iam", TemplateBody=body)
+    policy = stacks.client("iam").get_role_policy(RoleName="payment-task", PolicyName="task")[
+        "PolicyDocument"
+    ]
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    assert policy["Statement"] == [ALLOW_LOGS["Statement"][0]]

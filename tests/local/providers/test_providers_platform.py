@@ -256,3 +256,39 @@ def test_parameter_tagged_with_a_map_updates_in_place(stacks: Stacks) -> None:
 def test_secure_string_parameters_are_refused(stacks: Stacks) -> None:
     with pytest.raises(ClientError, match="SecureString is not supported"):
         stacks.create("exports", exported_value("x", "CC-1", kind="SecureString"))
+
+
+def key_resources(description: str) -> dict[str, Any]:
+    return {
+        "Key": {
+            "Type": "AWS::KMS::Key",
+            "Properties": {
+                "Description": description,
+                "EnableKeyRotation": True,
+                "PendingWindowInDays": 7,
+                "Tags": [{"Key": "CostCenter", "Value": "CC-1"}],
+            },
+        },
+        "Alias": {
+            "Type": "AWS::KMS::Alias",
+            "Properties": {"AliasName": "alias/payments-dev-001", "TargetKeyId": ref("Key")},
+        },
+    }
+
+
+def test_key_without_policy_updates_in_place_and_is_scheduled_for_deletion(stacks: Stacks) -> None:
+    outputs = stacks.create("keys", key_resources("payments dev-001"), {"Arn": get_att("Key", "Arn")})
+    kms = stacks.client("kms")
+    key_id = stacks.physical_id("keys", "Key")
+    assert kms.describe_key(KeyId="alias/payments-dev-001")["KeyMetadata"]["Arn"] == outputs["Arn"]
+    assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is True
+    policy = json.loads(kms.get_key_policy(KeyId=key_id, PolicyName="default")["Policy"])
+    assert policy["Statement"][0]["Principal"] == {
+        "AWS": "arn:aws:iam::123456789012:root"
+    }  # AWS's default policy
+    assert kms.list_resource_tags(KeyId=key_id)["Tags"] == [{"TagKey": "CostCenter", "TagValue": "CC-1"}]
+    stacks.update("keys", key_resources("payments dev-001 data key"))
+    assert stacks.physical_id("keys", "Key") == key_id
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["Description"] == "payments dev-001 data key"
+    stacks.delete("keys")
+    assert kms.describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "PendingDeletion"
