@@ -20,9 +20,29 @@ def payctl(*args: str, cwd: Path, checkov: str = "/nonexistent/checkov") -> subp
                           timeout=300, env=environment)
 
 
+APP_FRAGMENT = """\
+Parameters:
+  VpcId:
+    Type: AWS::EC2::VPC::Id
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal: {Service: lambda.amazonaws.com}
+            Action: sts:AssumeRole
+Outputs:
+  FnVpc:
+    Value: !Ref VpcId
+"""
+
+
 @pytest.fixture
 def workspace(mini_workspace: Path) -> Path:
-    """The mini workspace: its Lambda role has no permissions boundary (PAY004)."""
+    """The mini workspace with an application layer whose role has no permissions boundary (PAY004)."""
+    (mini_workspace / UNBOUNDED_ROLE).write_text(APP_FRAGMENT)
     return mini_workspace
 
 
