@@ -65,7 +65,7 @@ def test_merge_applies_the_saved_plan_behind_an_environment() -> None:
     plan_run = step(jobs["plan"], "payctl plan")["run"]
     assert "--out plan-${{ inputs.env }}.json" in plan_run
     apply_runs = [s["run"] for s in jobs["apply"]["steps"] if "run" in s]
-    assert apply_runs[-1] == "payctl apply plan-${{ inputs.env }}.json --yes"
+    assert apply_runs[-1] == "payctl apply ${{ inputs.env }} plan-${{ inputs.env }}.json --yes"
     assert jobs["apply"]["environment"] == "${{ inputs.env }}"
     assert jobs["apply"]["concurrency"]["group"] == jobs["plan"]["concurrency"]["group"]
     order = workflow("github-actions-deploy.yml")["jobs"]
