@@ -49,34 +49,25 @@ class EmptiedBucket:
 
 
 def empty_bucket(s3: Any, bucket: str) -> EmptiedBucket:
-    """Delete every object version and delete marker (and abort unfinished multipart uploads)."""
+    """Delete every object version and delete marker (and abort unfinished multipart uploads).
+
+    Page by page: list up to 1,000 versions and markers, delete them in one DeleteObjects, list
+    again from the start. Listing from the start (no key marker) never depends on a marker that the
+    previous deletion removed, and stops when the bucket is empty."""
     versions = markers = 0
-    batch: list[dict[str, str]] = []
-
-    def flush() -> None:
-        if not batch:
-            return
-        with aws_errors(f"deleting {len(batch)} object versions from {bucket}"):
-            response = s3.delete_objects(Bucket=bucket, Delete={"Objects": list(batch), "Quiet": True})
-        errors = response.get("Errors", [])
-        if errors:
-            first = errors[0]
-            raise DeploymentFailed(
-                f"emptying s3://{bucket}: {len(errors)} of {len(batch)} deletions failed, e.g. "
-                f"{first.get('Key')} ({first.get('VersionId')}): {first.get('Code')}: {first.get('Message')}",
-                hint="an Object Lock retention or a bucket policy may forbid the deletion")
-        batch.clear()
-
     try:
-        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket):
-            for entry, is_marker in [*((v, False) for v in page.get("Versions", [])),
-                                     *((m, True) for m in page.get("DeleteMarkers", []))]:
-                batch.append({"Key": entry["Key"], "VersionId": entry["VersionId"]})
-                markers += is_marker
-                versions += not is_marker
-                if len(batch) == DELETE_BATCH:
-                    flush()
-        flush()
+        while True:
+            page = s3.list_object_versions(Bucket=bucket, MaxKeys=DELETE_BATCH)
+            found = [(entry, False) for entry in page.get("Versions", [])]
+            found += [(entry, True) for entry in page.get("DeleteMarkers", [])]
+            if not found:
+                break
+            for start in range(0, len(found), DELETE_BATCH):
+                chunk = found[start:start + DELETE_BATCH]
+                keys = [{"Key": entry["Key"], "VersionId": entry["VersionId"]} for entry, _ in chunk]
+                _delete_versions(s3, bucket, keys)
+                markers += sum(1 for _, is_marker in chunk if is_marker)
+                versions += sum(1 for _, is_marker in chunk if not is_marker)
         aborted = 0
         for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket):
             for upload in page.get("Uploads", []):
@@ -87,6 +78,18 @@ def empty_bucket(s3: Any, bucket: str) -> EmptiedBucket:
             return EmptiedBucket(bucket, versions, markers, missing=True)
         raise translate(error, f"emptying s3://{bucket}") from error
     return EmptiedBucket(bucket, versions, markers, aborted)
+
+
+def _delete_versions(s3: Any, bucket: str, objects: list[dict[str, str]]) -> None:
+    with aws_errors(f"deleting {len(objects)} object versions from {bucket}"):
+        response = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+    errors = response.get("Errors", [])
+    if errors:
+        first = errors[0]
+        raise DeploymentFailed(
+            f"emptying s3://{bucket}: {len(errors)} of {len(objects)} deletions failed, e.g. "
+            f"{first.get('Key')} ({first.get('VersionId')}): {first.get('Code')}: {first.get('Message')}",
+            hint="an Object Lock retention or a bucket policy may forbid the deletion")
 
 
 # ---- DynamoDB ------------------------------------------------------------------------------------
