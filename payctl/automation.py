@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # boto3 is imported only by commands that talk to AWS
     from payctl.plan.events import OnEvent
     from payctl.plan.fresh import CurrentState, StackKey
     from payctl.plan.planner import EnvironmentPlanner, PlanOptions
-    from payctl.policy.validate import ValidationReport
+    from payctl.policy.report import ValidationReport
 
 
 class Workspace:
@@ -99,10 +99,11 @@ class Workspace:
                  scan: bool = True) -> ValidationReport:
         """cfn-lint, the platform rules and (when installed) the security scanner; a run with
         nothing changed is answered from the cache without rendering."""
-        from payctl.policy.validate import fingerprint, read_cached, validate, write_cached
+        from payctl.policy.report import fingerprint, read_cached, write_cached
+        from payctl.policy.validate import validate
 
-        key = fingerprint(self.root, names or self.environments.names(), scan) if use_cache else ""
-        if use_cache and (cached := read_cached(self.cache_dir, key)) is not None:
+        key = fingerprint(self.root, names, scan) if use_cache else ""
+        if use_cache and (cached := read_cached(self.cache_dir, key, self.root)) is not None:
             return cached
         report = validate(self.root, self.render(names), list(self.standalone_templates().values()),
                           self.cache_dir if use_cache else None, run_scan=scan)

@@ -45,20 +45,25 @@ def validate(
     all_envs: AllOpt = False,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Check everything again.")] = False,
     no_scan: Annotated[bool, typer.Option("--no-scan", help="Skip the security scanner (checkov).")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (docs/policy.md).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (schema: docs/policy.md).",
+                                          )] = False,
     sarif: Annotated[Path | None, typer.Option("--sarif", help="Also write SARIF 2.1.0 to FILE.",
                                                metavar="FILE")] = None,
 ) -> None:
     """cfn-lint, the platform rules and the security scanner over every rendered template;
     findings point at the source fragments. Exit 1 on any error not suppressed with a reason."""
     from payctl.errors import LintFailed
+    from payctl.policy.report import cached_validation
 
-    workspace = options(ctx).open_workspace()
-    report = workspace.validate(chosen(env, all_envs), use_cache=not no_cache, scan=not no_scan)
+    names = chosen(env, all_envs)
+    # Nothing changed: the cached report, without loading the workspace (its imports cost more).
+    report = None if no_cache else cached_validation(options(ctx).workspace, names, run_scan=not no_scan)
+    if report is None:
+        report = options(ctx).open_workspace().validate(names, use_cache=not no_cache, scan=not no_scan)
     if sarif is not None:
         from payctl.policy.sarif import write_sarif
 
-        write_sarif(report, sarif, workspace.root)
+        write_sarif(report, sarif, Path(report.root))
     if as_json:
         import json
 

@@ -11,13 +11,13 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
-from functools import cache
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from payctl.policy.effective import EffectiveTemplate, evaluate_environment, text
 from payctl.policy.model import Context, Rule, Violation, as_list
+from payctl.policy.report import PolicyFinding, PolicyReport, code_fingerprint, sort_findings
 from payctl.policy.rules import RULES, RULES_BY_ID
 
 if TYPE_CHECKING:
@@ -32,62 +32,6 @@ SUPPRESSION_HINT = (
     'break the rule"}]}} on the resource.'
 )
 SCANNER_RULE = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
-
-
-@dataclass(frozen=True)
-class PolicyFinding:
-    """One finding of the policy engine or the security scanner, located in a fragment."""
-
-    tool: str  # payctl | checkov
-    rule: str
-    severity: str  # error | warning
-    title: str
-    message: str
-    hint: str
-    file: str
-    line: int
-    resource: str
-    path: str
-    where: tuple[str, ...] = ()  # environment/wave/region/template labels it was found in
-    suppressed: str | None = None  # the reason, when a suppression covers it
-
-    @property
-    def blocking(self) -> bool:
-        return self.severity == "error" and self.suppressed is None
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["where"] = list(self.where)
-        data["suppressed"] = {"reason": self.suppressed} if self.suppressed is not None else None
-        return data
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> PolicyFinding:
-        values = dict(data)
-        values["where"] = tuple(values.get("where") or ())
-        suppressed = values.get("suppressed")
-        values["suppressed"] = suppressed.get("reason") if isinstance(suppressed, dict) else None
-        return cls(**values)
-
-
-@dataclass
-class PolicyReport:
-    findings: list[PolicyFinding] = field(default_factory=list)
-    environments: list[str] = field(default_factory=list)
-    templates: int = 0  # effective templates checked (environment x wave x region x template)
-    cached: int = 0  # environments whose results came from the cache
-
-    @property
-    def errors(self) -> list[PolicyFinding]:
-        return [f for f in self.findings if f.blocking]
-
-    @property
-    def warnings(self) -> list[PolicyFinding]:
-        return [f for f in self.findings if f.severity == "warning" and f.suppressed is None]
-
-    @property
-    def suppressed(self) -> list[PolicyFinding]:
-        return [f for f in self.findings if f.suppressed is not None]
 
 
 # --- suppressions -------------------------------------------------------------------------------
@@ -259,25 +203,7 @@ def aggregate(raw: Iterable[_Raw]) -> list[PolicyFinding]:
     return sort_findings(findings)
 
 
-def sort_findings(findings: Iterable[PolicyFinding]) -> list[PolicyFinding]:
-    return sorted(
-        findings,
-        key=lambda f: (f.suppressed is not None, f.severity != "error", f.rule, f.file, f.line, f.message),
-    )
-
-
 # --- environments, with a cache -----------------------------------------------------------------
-@cache
-def code_fingerprint() -> str:
-    """Changes whenever payctl's own code does (rules, evaluator, renderer)."""
-    package = Path(__file__).resolve().parent.parent
-    digest = hashlib.sha256()
-    for path in sorted(package.rglob("*.py")):
-        digest.update(path.relative_to(package).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
-
-
 def _environment_key(rendered: RenderedSet) -> str:
     material: list[Any] = [code_fingerprint(), rendered.environment.model_dump_json()]
     for stack in rendered.stacks:

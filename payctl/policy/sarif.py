@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 from payctl import __version__
 
 if TYPE_CHECKING:
-    from payctl.policy.engine import PolicyFinding
-    from payctl.policy.validate import ValidationReport
+    from payctl.policy.report import PolicyFinding, ValidationReport
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"error": "error", "warning": "warning", "informational": "note"}
@@ -23,10 +22,8 @@ TOOL_URIS = {
 
 
 def sarif(report: ValidationReport) -> dict[str, Any]:
-    from payctl.policy.validate import lint_finding
-
     by_tool: dict[str, list[PolicyFinding]] = {
-        "cfn-lint": [lint_finding(f) for f in report.findings],
+        "cfn-lint": [f.as_policy_finding() for f in report.findings],
         "payctl": list(report.policy.findings),
     }
     if report.scan.status == "ran":

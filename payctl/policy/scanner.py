@@ -14,17 +14,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from payctl.lint import locate
-from payctl.policy.engine import PolicyFinding, parse_suppressions, sort_findings
+from payctl.policy.engine import parse_suppressions
+from payctl.policy.report import PolicyFinding, ScanReport, scanner_command, scanner_identity, sort_findings
 from payctl.templates.compose import Template
 from payctl.yamlio import load_path
 
@@ -34,45 +33,12 @@ TIMEOUT_SECONDS = 900
 HINT = 'Fix the resource, or suppress the check on it with a reason (docs/policy.md, "Scanner").'
 
 
-@dataclass
-class ScanReport:
-    status: str = "skipped"  # ran | not-installed | skipped | failed
-    version: str = ""
-    detail: str = ""
-    findings: list[PolicyFinding] = field(default_factory=list)
-    templates: int = 0
-    cached: int = 0
-
-    @property
-    def errors(self) -> list[PolicyFinding]:
-        return [f for f in self.findings if f.blocking]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "name": TOOL,
-            "status": self.status,
-            "version": self.version,
-            "detail": self.detail,
-            "templates": self.templates,
-            "cached": self.cached,
-        }
-
-
 def command() -> list[str] | None:
     """How to run checkov here, or None when it is not installed."""
-    configured = os.environ.get("PAYCTL_CHECKOV")
-    if configured:
-        return [configured] if Path(configured).is_file() else None
-    found = shutil.which("checkov")
-    return [found] if found else None
+    return scanner_command()
 
 
-@cache
-def identity(executable: str) -> str:
-    """Changes when checkov is reinstalled or upgraded, without starting it (which takes seconds)."""
-    path = Path(executable).resolve()
-    stat = path.stat()
-    return f"{path}:{stat.st_size}:{stat.st_mtime_ns}"
+identity = scanner_identity
 
 
 @cache

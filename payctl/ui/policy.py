@@ -12,8 +12,7 @@ from payctl.ui import stderr, stdout
 
 if TYPE_CHECKING:
     from payctl.compare import Comparison
-    from payctl.policy.engine import PolicyFinding
-    from payctl.policy.validate import ValidationReport
+    from payctl.policy.report import PolicyFinding, ValidationReport
 
 MAX_PLACES = 2
 
@@ -59,10 +58,24 @@ def findings_table(title: str, findings: Iterable[PolicyFinding], *, reasons: bo
 
 def show_validation(report: ValidationReport) -> None:
     """cfn-lint lines (as before), then the policy and scanner findings grouped by rule."""
-    from payctl.ui.problems import show_lint
-
-    show_lint(report, environments=report.environments)
     out = stdout()
+    for finding in report.findings:
+        colour = (
+            "red" if finding.severity == "error" else "yellow" if finding.severity == "warning" else "blue"
+        )
+        where = f"{finding.file}:{finding.line}" if finding.line else finding.file
+        place = f"{where}: {finding.path}: " if finding.path else f"{where}: "
+        out.print(
+            f"[{colour}]{finding.severity}[/{colour}] {escape(place + finding.rule + ' ' + finding.message)}"
+            f" [dim](in {escape(finding.template)})[/dim]",
+            highlight=False,
+        )
+    summary = (
+        f"{report.templates} templates for {', '.join(report.environments)}: "
+        f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+        + (f" ({report.cached} from cache)" if report.cached else "")
+    )
+    stderr().print(("[green]✓[/green] " if not report.errors else "[red]✗[/red] ") + summary, highlight=False)
     open_findings = [f for f in report.policy.findings + report.scan.findings if f.suppressed is None]
     suppressed = [f for f in report.policy.findings + report.scan.findings if f.suppressed is not None]
     table = findings_table("Policy and security findings", sorted(open_findings, key=_by_rule))
