@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
-from functools import cache
+import os
+import pickle
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +17,18 @@ from ruamel.yaml.error import MarkedYAMLError
 from payctl.errors import Problem
 
 
-@cache
+_local = threading.local()
+
+
 def _yaml() -> YAML:
+    """One round-trip YAML per thread: ruamel's emitter keeps state between calls."""
+    yaml: YAML | None = getattr(_local, "yaml", None)
+    if yaml is None:
+        yaml = _local.yaml = _new_yaml()
+    return yaml
+
+
+def _new_yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 4096  # never fold long lines: folding would change output across ruamel versions
@@ -29,20 +42,68 @@ class YamlSyntaxError(Exception):
         self.problem = problem
 
 
-def load_path(path: Path, display: str) -> Any:
-    """Load one YAML file; syntax errors become a Problem naming file and line."""
+def load_path(path: Path, display: str, cache_dir: Path | None = None) -> Any:
+    """Load one YAML file; syntax errors become a Problem naming file and line.
+
+    With a cache folder, the parsed document (comments and line numbers included) is kept as a
+    pickle keyed by the file's content: round-trip parsing is the slowest step of rendering.
+    """
+    text = path.read_text(encoding="utf-8")
+    cached = _cache_path(cache_dir, "parsed", text) if cache_dir else None
+    if cached is not None and cached.is_file():
+        try:
+            return pickle.loads(cached.read_bytes())  # our own cache folder, written below
+        except Exception:  # a damaged entry is parsed again
+            pass
     try:
-        return _yaml().load(path.read_text(encoding="utf-8"))
+        document = _yaml().load(text)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else 0
         reason = error.problem or error.context or "invalid YAML"
         raise YamlSyntaxError(Problem(display, line, "", f"YAML syntax error: {reason}")) from None
+    if cached is not None:
+        _write_atomic(cached, pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL))
+    return document
+
+
+def dump_cached(data: Any, cache_dir: Path | None, inputs: str) -> str:
+    """dump(), remembered under a digest of everything the document was made from (`inputs`)."""
+    if cache_dir is None or not inputs:
+        return dump(data)
+    cached = _cache_path(cache_dir, "dumped", inputs)
+    if cached.is_file():
+        return cached.read_text(encoding="utf-8")
+    text = dump(data)
+    _write_atomic(cached, text.encode("utf-8"))
+    return text
+
+
+def _cache_path(cache_dir: Path, kind: str, content: str | bytes) -> Path:
+    from ruamel.yaml import __version__ as ruamel_version
+
+    from payctl import __version__
+
+    material = content.encode("utf-8") if isinstance(content, str) else content
+    digest = hashlib.sha256(f"{kind}:{ruamel_version}:{__version__}:".encode() + material).hexdigest()
+    return cache_dir / kind / f"{digest}.{'pickle' if kind == 'parsed' else 'yaml'}"
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    # Concurrent payctl runs may write the same entry; a rename never leaves a half-written file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)
 
 
 def dump(data: Any) -> str:
     stream = io.StringIO()
-    _yaml().dump(data, stream)
+    try:
+        _yaml().dump(data, stream)
+    except Exception:
+        _local.yaml = None  # a failed dump leaves the emitter mid-document; start afresh next time
+        raise
     return stream.getvalue()
 
 

@@ -6,10 +6,11 @@ Pure: reads files under stacks/ and lambdas/, never AWS; the same input gives th
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from payctl.templates.intrinsics import make, references
 from payctl.templates.lambdas import code_key
 from payctl.templates.schemas import tag_shape
 from payctl.templates.waves import WAVES_FILE, Wave, load_waves
-from payctl.yamlio import YamlSyntaxError, dump, key_line, load_path
+from payctl.yamlio import YamlSyntaxError, dump_cached, key_line, load_path
 
 SHARED = "_shared"
 TEMPLATE_VERSION = "2010-09-09"
@@ -40,10 +41,12 @@ class Template:
     body: CommentedMap
     origins: dict[tuple[str, str], Origin] = field(default_factory=dict)
     source: str = ""  # the folder(s) or file it was made from, for messages
+    cache_dir: Path | None = None
+    inputs: str = ""  # digest of everything the body was made from; keys the text cache
 
     @cached_property
     def text(self) -> str:
-        return dump(self.body)
+        return dump_cached(self.body, self.cache_dir, self.inputs)
 
     @property
     def parameter_names(self) -> list[str]:
@@ -69,8 +72,9 @@ def file_stem(logical_id: str) -> str:
 class Composer:
     """Loads stacks/ once and composes every template of the workspace."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, cache_dir: Path | None = None) -> None:
         self.root = root
+        self.cache_dir = cache_dir
         self.waves = load_waves(root)
         self._documents: dict[Path, Any] = {}
         self.shared = self._merge([SHARED], skip="tags.yaml")
@@ -84,10 +88,13 @@ class Composer:
         if path not in self._documents:
             display = path.relative_to(self.root).as_posix()
             try:
-                self._documents[path] = load_path(path, display) or CommentedMap()
+                self._documents[path] = load_path(path, display, self._cache("fragments")) or CommentedMap()
             except YamlSyntaxError as error:
                 raise TemplateError([error.problem]) from None
         return self._documents[path]
+
+    def _cache(self, kind: str) -> Path | None:
+        return self.cache_dir / kind if self.cache_dir else None
 
     def _merge(self, folders: Iterable[str], *, skip: str = "") -> Template:
         body = CommentedMap()
@@ -109,7 +116,8 @@ class Composer:
                 self._merge_document(body, origins, document, display, problems)
         if problems:
             raise TemplateError(problems)
-        return Template(name="", body=body, origins=origins, source=", ".join(f"stacks/{f}" for f in folders))
+        return Template(name="", body=body, origins=origins, source=", ".join(f"stacks/{f}" for f in folders),
+                        cache_dir=self._cache("templates"))
 
     @staticmethod
     def _merge_document(body: CommentedMap, origins: dict[tuple[str, str], Origin], document: Any,
@@ -156,7 +164,21 @@ class Composer:
         self._inject_lambda_code(template)
         self._add_shared(template)
         template.body = _ordered(template.body, default_description=f"payctl {name} layer")
+        code_keys = [str(r["Properties"]["Code"].get("S3Key")) for r in template.body.get("Resources", {}).values()
+                     if isinstance(r.get("Properties", {}).get("Code"), dict)]
+        template.inputs = self._digest([f"stacks/{folder}" for folder in folders], name, *code_keys)
         return template
+
+    def _digest(self, folders: list[str], *values: str) -> str:
+        """What a template depends on: the fragments of its folders, the shared ones, and values."""
+        digest = hashlib.sha256()
+        for value in (_schema_version(), *values):
+            digest.update(value.encode() + b"\0")
+        for folder in (f"stacks/{SHARED}", *folders):
+            digest.update(folder.encode() + b"\0")
+            for path in sorted((self.root / folder).glob("*.yaml")):
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
 
     @cached_property
     def wave_templates(self) -> dict[str, WaveTemplates]:
@@ -233,7 +255,10 @@ class Composer:
                                              Value=make("Ref", stack)))
             for stack in nested
         )
-        template = Template(name="master", body=master, origins=origins, source=WAVES_FILE)
+        template = Template(name="master", body=master, origins=origins, source=WAVES_FILE,
+                            cache_dir=self._cache("templates"),
+                            inputs=self._digest([], "master", (self.root / WAVES_FILE).read_text(),
+                                                *(f"{stack}={t.inputs}" for stack, t in nested.items())))
         self._inject_tags(template)
         self._add_shared(template)
         template.body = _ordered(template.body, default_description="")
@@ -290,6 +315,16 @@ class Composer:
                         body.setdefault(section, CommentedMap())[name] = shared[section][name]
                         template.origins[(section, name)] = self.shared.origin(section, name)
                         pending.append(shared[section][name])
+
+
+@cache
+def _schema_version() -> str:
+    """Tag injection follows cfn-lint's schemas and the output follows payctl and ruamel."""
+    from importlib.metadata import version
+
+    from payctl import __version__
+
+    return f"{__version__}/{version('cfn-lint')}/{version('ruamel.yaml')}"
 
 
 def _pass_down(name: str, parameter_type: str) -> Any:
