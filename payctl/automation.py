@@ -64,7 +64,7 @@ class Workspace:
 
     @cached_property
     def composer(self) -> Composer:
-        return Composer(self.root)
+        return Composer(self.root, self.cache_dir / "render")
 
     @property
     def cache_dir(self) -> Path:
