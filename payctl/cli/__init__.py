@@ -109,7 +109,9 @@ def main() -> None:
     _register()
     debug = "--debug" in sys.argv or os.environ.get("PAYCTL_DEBUG") == "1"
     try:
-        app(standalone_mode=False)
+        # Without standalone mode click returns the code of `raise typer.Exit(n)` instead of exiting.
+        code = app(standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as usage:
