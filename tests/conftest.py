@@ -21,6 +21,8 @@ def _isolated_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory:
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("PAYCTL_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "payctl-cache"))
+    # Each test process keeps its own emulator state file, so parallel workers never share a server.
+    monkeypatch.setenv("PAYCTL_STATE_DIR", str(tmp_path_factory.getbasetemp() / "payctl-state"))
 
 
 @pytest.fixture
