@@ -24,6 +24,7 @@ from typing import Any
 
 from payctl.aws import cleanup
 from payctl.aws.drift import stack_resources
+from payctl.aws.poll import Backoff
 from payctl.aws.session import AwsSession, Target
 from payctl.aws.stacks import deployed_template
 from payctl.errors import DeploymentFailed, PayctlError, Refused
@@ -270,22 +271,34 @@ def require_consent(plan: DestroyPlan, *, confirmed: bool, allow_data_loss: bool
                       hint="pass --i-understand-data-loss and type the environment name when asked")
 
 
+@dataclass(frozen=True)
+class Pace:
+    """How long to wait between checks of a stack deletion and of a backup (tests go faster)."""
+
+    stack_delete: Backoff = cleanup.STACK_DELETE_BACKOFF
+    backup: Backoff = cleanup.BACKUP_BACKOFF
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def destroy(aws: AwsSession, plan: DestroyPlan, *, confirmed: bool, allow_data_loss: bool = False,
-            on_event: OnDestroyEvent = ignore, now: Callable[[], datetime] = lambda: datetime.now(UTC)
-            ) -> DestroyResult:
+            on_event: OnDestroyEvent = ignore, now: Callable[[], datetime] = _utc_now,
+            pace: Pace | None = None) -> DestroyResult:
     """Delete the plan's stacks wave by wave (regions of a wave side by side); stop at the first
     failure. Returns what was deleted and kept; `failure` says why it stopped, if it did."""
     require_consent(plan, confirmed=confirmed, allow_data_loss=allow_data_loss)
+    run = _Run(aws, on_event, now, now(), pace or Pace())
     result = DestroyResult(plan)
-    started = now()
     for wave, steps in plan.waves:
-        outcomes = fan_out(lambda step: _run_step(aws, step, started, on_event, now), list(steps), len(steps))
+        outcomes = fan_out(lambda step: _run_step(run, step), list(steps), len(steps))
         for outcome in outcomes:
             result = _merge(result, outcome)
         if result.failure:
             return result
         if plan.stack_sets and plan.admin is not None:
-            result = _delete_instances(aws, plan, wave, steps, result, on_event)
+            result = _delete_instances(run, plan, wave, steps, result)
             if result.failure:
                 return result
     if plan.stack_sets and plan.admin is not None:
@@ -300,8 +313,17 @@ def _merge(result: DestroyResult, outcome: DestroyResult) -> DestroyResult:
                    failure="\n".join(f for f in (result.failure, outcome.failure) if f))
 
 
-def _run_step(aws: AwsSession, step: DestroyStep, started: datetime, on_event: OnDestroyEvent,
-              now: Callable[[], datetime]) -> DestroyResult:
+@dataclass(frozen=True)
+class _Run:
+    aws: AwsSession
+    on_event: OnDestroyEvent
+    now: Callable[[], datetime]
+    started: datetime
+    pace: Pace
+
+
+def _run_step(run: _Run, step: DestroyStep) -> DestroyResult:
+    aws, on_event = run.aws, run.on_event
     stack = step.stack
     outcome = DestroyResult(DestroyPlan(stack.environment, (stack.environment,), ()))
     if stack.root is None:  # a StackSet instance without a stack: DeleteStackInstances removes it
@@ -309,7 +331,7 @@ def _run_step(aws: AwsSession, step: DestroyStep, started: datetime, on_event: O
     on_event(DestroyEvent("step-started", step.label, stack.region))
     try:
         lifted = _lift_protections(aws, step, on_event)
-        backups = tuple(_backup(aws, stack.target, table, started, on_event, now) for table in step.tables)
+        backups = tuple(_backup(run, stack.target, table) for table in step.tables)
         outcome = replace(outcome, lifted=lifted, backups=backups)
         rds = aws.client("rds", stack.target)
         for cluster in step.clusters:
@@ -322,7 +344,7 @@ def _run_step(aws: AwsSession, step: DestroyStep, started: datetime, on_event: O
             # The StackSet deletes instance stacks (DeleteStackInstances); buckets are emptied here.
             _empty(aws, stack.target, step.buckets, on_event)
             return replace(outcome, keys=keys)
-        _delete(aws, step, on_event, now)
+        _delete(run, step)
         outcome = replace(outcome, deleted=(step.label,))
         on_event(DestroyEvent("stack-deleted", step.label, stack.region))
         return replace(outcome, snapshots=_snapshots(aws, step), keys=_keys_after(aws, stack.target, keys))
@@ -360,18 +382,18 @@ def backup_name(table: str, when: datetime) -> str:
     return f"{table}-{BACKUP_PREFIX}-{when.strftime('%Y%m%d%H%M%S')}"[:255]
 
 
-def _backup(aws: AwsSession, target: Target, table: TableToKeep, started: datetime, on_event: OnDestroyEvent,
-            now: Callable[[], datetime]) -> Backup:
-    ddb = aws.client("dynamodb", target)
+def _backup(run: _Run, target: Target, table: TableToKeep) -> Backup:
+    ddb, on_event = run.aws.client("dynamodb", target), run.on_event
     if cleanup.describe_table(ddb, table.name) is None:
         raise DeploymentFailed(f"table {table.name} is gone from {table.region}, but its stack still exists")
-    earlier = cleanup.recent_backup(ddb, table.name, f"{table.name}-{BACKUP_PREFIX}-", started - BACKUP_REUSE)
+    prefix = f"{table.name}-{BACKUP_PREFIX}-"
+    earlier = cleanup.recent_backup(ddb, table.name, prefix, run.started - BACKUP_REUSE)
     if earlier is not None:
         backup = Backup(table.name, table.region, str(earlier["BackupName"]), str(earlier["BackupArn"]), True)
         on_event(DestroyEvent("backup-reused", table.name, table.region, backup.name))
         return backup
-    details = cleanup.create_backup(ddb, table.name, backup_name(table.name, now()))
-    cleanup.wait_for_backup(ddb, str(details["BackupArn"]))
+    details = cleanup.create_backup(ddb, table.name, backup_name(table.name, run.now()))
+    cleanup.wait_for_backup(ddb, str(details["BackupArn"]), backoff=run.pace.backup)
     backup = Backup(table.name, table.region, str(details["BackupName"]), str(details["BackupArn"]))
     on_event(DestroyEvent("backup-taken", table.name, table.region, backup.name))
     return backup
@@ -386,20 +408,19 @@ def _empty(aws: AwsSession, target: Target, buckets: tuple[str, ...], on_event: 
                                   f"{emptied.versions} versions, {emptied.delete_markers} delete markers"))
 
 
-def _delete(aws: AwsSession, step: DestroyStep, on_event: OnDestroyEvent,
-            now: Callable[[], datetime]) -> None:
+def _delete(run: _Run, step: DestroyStep) -> None:
     """Empty the buckets, DeleteStack, wait. Objects written between emptying and deletion (access
     logs, trail files arrive late) make S3 refuse with BucketNotEmpty: empty again, delete once more."""
-    stack = step.stack
+    aws, on_event, stack = run.aws, run.on_event, step.stack
     assert stack.root is not None
     cfn = aws.client("cloudformation", stack.target)
     stack_id = stack.root.info.stack_id
     for attempt in (1, 2):
         _empty(aws, stack.target, step.buckets, on_event)
-        since = now() - timedelta(seconds=5)
+        since = run.now() - timedelta(seconds=5)
         on_event(DestroyEvent("stack-deleting", step.label, stack.region))
         cleanup.delete_stack(cfn, stack_id)
-        status, reason = cleanup.wait_for_delete(cfn, stack_id)
+        status, reason = cleanup.wait_for_delete(cfn, stack_id, backoff=run.pace.stack_delete)
         if status == "DELETE_COMPLETE":
             return
         failures = cleanup.delete_failures(cfn, stack_id, since)
@@ -446,11 +467,12 @@ def _keys_after(aws: AwsSession, target: Target, keys: tuple[ScheduledKey, ...])
 # ---- StackSets (--all-accounts) ------------------------------------------------------------------
 
 
-def _delete_instances(aws: AwsSession, plan: DestroyPlan, wave: str, steps: tuple[DestroyStep, ...],
-                      result: DestroyResult, on_event: OnDestroyEvent) -> DestroyResult:
+def _delete_instances(run: _Run, plan: DestroyPlan, wave: str, steps: tuple[DestroyStep, ...],
+                      result: DestroyResult) -> DestroyResult:
     from payctl.aws.drift import operation_results, wait_for_stack_set_operation
 
     assert plan.admin is not None
+    aws, on_event = run.aws, run.on_event
     cfn = aws.client("cloudformation", plan.admin)
     name = next((n for w, n in plan.stack_sets if w == wave), "")
     accounts = sorted({step.stack.account_id for step in steps})
@@ -461,7 +483,7 @@ def _delete_instances(aws: AwsSession, plan: DestroyPlan, wave: str, steps: tupl
         operation_id = cleanup.delete_stack_instances(cfn, name, accounts, regions, plan.call_as,
                                                       dict(plan.preferences))
         operation = wait_for_stack_set_operation(cfn, name, operation_id, plan.call_as,
-                                                 backoff=cleanup.STACK_DELETE_BACKOFF)
+                                                 backoff=run.pace.stack_delete)
         if operation.get("Status") != "SUCCEEDED":
             reasons = [f"{r.get('Account')}/{r.get('Region')}: {r.get('StatusReason')}"
                        for r in operation_results(cfn, name, operation_id, plan.call_as)
