@@ -14,12 +14,22 @@ from typing import Any
 
 import boto3
 import botocore.config
+import botocore.loaders
 import botocore.session
 
 from payctl.errors import AccountMismatch
 
 LOCAL_ACCESS_ROLE = "OrganizationAccountAccessRole"
+# One loader for every session payctl makes: each botocore session otherwise parses the service
+# models (JSON) again, which dominates the cost of reaching many accounts and regions.
+_LOADER = botocore.loaders.create_loader()
 LOCAL_CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+
+
+def _session(**kwargs: Any) -> boto3.Session:
+    core = botocore.session.Session()
+    core.register_component("data_loader", _LOADER)
+    return boto3.Session(botocore_session=core, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -68,14 +78,14 @@ class AwsSession:
             role_arn = f"arn:aws:iam::{target.account_id}:role/{LOCAL_ACCESS_ROLE}"
         key = (target.profile if not self.local else None, role_arn, target.region)
         if key not in self._sessions:
-            base = boto3.Session(**LOCAL_CREDENTIALS) if self.local else boto3.Session(profile_name=target.profile)
+            base = _session(**LOCAL_CREDENTIALS) if self.local else _session(profile_name=target.profile)
             self._sessions[key] = self._assume(base, role_arn, target.region) if role_arn else base
         return self._sessions[key]
 
     def _assume(self, base: boto3.Session, role_arn: str, region: str) -> boto3.Session:
         sts = base.client("sts", region_name=region, config=self.config, endpoint_url=self.endpoint_url)
         credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="payctl")["Credentials"]
-        return boto3.Session(
+        return _session(
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
