@@ -333,9 +333,8 @@ def _run_step(run: _Run, step: DestroyStep) -> DestroyResult:
         lifted = _lift_protections(aws, step, on_event)
         backups = tuple(_backup(run, stack.target, table) for table in step.tables)
         outcome = replace(outcome, lifted=lifted, backups=backups)
-        rds = aws.client("rds", stack.target)
         for cluster in step.clusters:
-            readers = cleanup.remove_autoscaled_readers(rds, cluster.identifier)
+            readers = cleanup.remove_autoscaled_readers(aws.client("rds", stack.target), cluster.identifier)
             if readers:
                 on_event(DestroyEvent("readers-removed", cluster.identifier, stack.region,
                                       ", ".join(readers)))
@@ -359,12 +358,11 @@ def _lift_protections(aws: AwsSession, step: DestroyStep, on_event: OnDestroyEve
     cfn = aws.client("cloudformation", stack.target)
     if cleanup.lift_termination_protection(cfn, stack.root.info.stack_id):
         lifted.append(f"termination protection of {stack.stack_name} ({stack.region})")
-    rds = aws.client("rds", stack.target)
     for cluster in step.clusters:
-        if cleanup.lift_cluster_protection(rds, cluster.identifier):
+        if cleanup.lift_cluster_protection(aws.client("rds", stack.target), cluster.identifier):
             lifted.append(f"deletion protection of DB cluster {cluster.identifier} ({stack.region})")
     for global_cluster in step.global_clusters:
-        if cleanup.lift_global_cluster_protection(rds, global_cluster):
+        if cleanup.lift_global_cluster_protection(aws.client("rds", stack.target), global_cluster):
             lifted.append(f"deletion protection of global cluster {global_cluster}")
     for table in step.tables:
         for region in table.replica_regions:
@@ -400,9 +398,8 @@ def _backup(run: _Run, target: Target, table: TableToKeep) -> Backup:
 
 
 def _empty(aws: AwsSession, target: Target, buckets: tuple[str, ...], on_event: OnDestroyEvent) -> None:
-    s3 = aws.client("s3", target)
     for bucket in buckets:
-        emptied = cleanup.empty_bucket(s3, bucket)
+        emptied = cleanup.empty_bucket(aws.client("s3", target), bucket)
         if not emptied.missing:
             on_event(DestroyEvent("bucket-emptied", bucket, target.region,
                                   f"{emptied.versions} versions, {emptied.delete_markers} delete markers"))
@@ -433,11 +430,11 @@ def _delete(run: _Run, step: DestroyStep) -> None:
 
 
 def _snapshots(aws: AwsSession, step: DestroyStep) -> tuple[Snapshot, ...]:
-    rds = aws.client("rds", step.stack.target)
     found = []
     for cluster in step.clusters:
         if not cluster.snapshot:
             continue
+        rds = aws.client("rds", step.stack.target)
         snapshot = cleanup.final_snapshot(rds, cluster.identifier, cluster.snapshot_prefix)
         name = str(snapshot["DBClusterSnapshotIdentifier"]) if snapshot else f"{cluster.snapshot_prefix}-…"
         found.append(Snapshot(cluster.identifier, cluster.region, name, snapshot is not None))
@@ -445,9 +442,10 @@ def _snapshots(aws: AwsSession, step: DestroyStep) -> tuple[Snapshot, ...]:
 
 
 def _keys_before(aws: AwsSession, step: DestroyStep) -> tuple[ScheduledKey, ...]:
-    kms = aws.client("kms", step.stack.target)
+    """The keys' ARNs, read while their aliases and stacks still exist."""
     keys = []
     for key in step.keys:
+        kms = aws.client("kms", step.stack.target)
         metadata = cleanup.describe_key(kms, key.key_id) or {}
         keys.append(ScheduledKey(key.key_id, str(metadata.get("Arn", key.key_id)), key.region, "",
                                  key.pending_days))
@@ -456,9 +454,9 @@ def _keys_before(aws: AwsSession, step: DestroyStep) -> tuple[ScheduledKey, ...]
 
 def _keys_after(aws: AwsSession, target: Target, keys: tuple[ScheduledKey, ...]) -> tuple[ScheduledKey, ...]:
     """The keys' deletion dates, now that the stack deletion scheduled them."""
-    kms = aws.client("kms", target)
     found = []
     for key in keys:
+        kms = aws.client("kms", target)
         when = (cleanup.describe_key(kms, key.arn) or {}).get("DeletionDate")
         found.append(replace(key, deletion_date=when.isoformat() if isinstance(when, datetime) else ""))
     return tuple(found)

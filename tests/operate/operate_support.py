@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.stub import Stubber
 
 from payctl.automation import Workspace
 from payctl.aws.session import AwsSession, Target
@@ -71,3 +72,40 @@ class StubbedSession(AwsSession):
 
     def client(self, service: str, target: Target) -> Any:
         return self.stubbed[(service, target.account_id, target.region)]
+
+
+class Transcript:
+    """Stubbed botocore clients per (service, account, region), checked for leftovers at the end."""
+
+    def __init__(self) -> None:
+        self.clients: dict[tuple[str, str, str], Any] = {}
+        self.stubbers: dict[tuple[str, str, str], Stubber] = {}
+
+    def __call__(self, service: str, account: str, region: str) -> Stubber:
+        key = (service, account, region)
+        if key not in self.stubbers:
+            client = boto3.client(
+                service, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
+            )
+            self.clients[key] = client
+            self.stubbers[key] = Stubber(client)
+            self.stubbers[key].activate()
+        return self.stubbers[key]
+
+    def identity(self, account: str, region: str) -> None:
+        self("sts", account, region).add_response(
+            "get_caller_identity",
+            {
+                "UserId": "AROAEXAMPLE:payctl",
+                "Account": account,
+                "Arn": f"arn:aws:sts::{account}:assumed-role/payctl/payctl",
+            },
+            {},
+        )
+
+    def session(self) -> StubbedSession:
+        return StubbedSession(self.clients)
+
+    def done(self) -> None:
+        for stubber in self.stubbers.values():
+            stubber.assert_no_pending_responses()

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import boto3
 from botocore.stub import ANY, Stubber
 from drift_transcripts import (
     CHECKED,
@@ -37,7 +36,7 @@ from drift_transcripts import (
     stack_set_operation,
     summary,
 )
-from operate_support import ADMIN, DEV, DR, PRIMARY, STAGING, StubbedSession
+from operate_support import ADMIN, DEV, DR, PRIMARY, STAGING, Transcript
 from rich.console import Console
 
 from payctl.automation import Workspace
@@ -49,43 +48,6 @@ from payctl.ui.drift import render_drift
 
 FAST = DriftOptions(parallel=1, backoff=Backoff(first=0.001, factor=1.0, ceiling=0.001, deadline=5))
 FILTERS = ["MODIFIED", "DELETED", "NOT_CHECKED", "UNKNOWN"]
-
-
-class Transcript:
-    """Stubbed botocore clients per (service, account, region), checked for leftovers at the end."""
-
-    def __init__(self) -> None:
-        self.clients: dict[tuple[str, str, str], Any] = {}
-        self.stubbers: dict[tuple[str, str, str], Stubber] = {}
-
-    def __call__(self, service: str, account: str, region: str) -> Stubber:
-        key = (service, account, region)
-        if key not in self.stubbers:
-            client = boto3.client(
-                service, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
-            )
-            self.clients[key] = client
-            self.stubbers[key] = Stubber(client)
-            self.stubbers[key].activate()
-        return self.stubbers[key]
-
-    def identity(self, account: str, region: str) -> None:
-        self("sts", account, region).add_response(
-            "get_caller_identity",
-            {
-                "UserId": "AROAEXAMPLE:payctl",
-                "Account": account,
-                "Arn": f"arn:aws:sts::{account}:assumed-role/payctl/payctl",
-            },
-            {},
-        )
-
-    def session(self) -> StubbedSession:
-        return StubbedSession(self.clients)
-
-    def done(self) -> None:
-        for stubber in self.stubbers.values():
-            stubber.assert_no_pending_responses()
 
 
 def stored(cfn: Stubber, stack_id: str, listed: dict[str, Any], drifts: list[dict[str, Any]]) -> None:
