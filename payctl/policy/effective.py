@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -715,24 +715,10 @@ class EffectiveTemplate:
             line = found or _node_line(node) or line
         return file, line
 
-    def source_node(self, node: Any) -> Any:
-        return getattr(node, "src", None)
-
 
 def _node_line(node: Any) -> int:
     source = getattr(node, "src", None)
     return node_line(source) if source is not None else 0
-
-
-def walk(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], Any]]:
-    """(path, value) of every node below an evaluated value, parents first."""
-    yield path, node
-    if isinstance(node, dict):
-        for key, value in node.items():
-            yield from walk(value, (*path, key))
-    elif isinstance(node, list):
-        for index, value in enumerate(node):
-            yield from walk(value, (*path, index))
 
 
 def _typed(definition: Mapping[str, Any], value: Any) -> Any:

@@ -76,9 +76,6 @@ class Context:
         return any(WHY in item for item in _statement_lines(lines, int(line)))
 
     # -- the environment -------------------------------------------------------------------------
-    def in_region(self, region: str) -> list[EffectiveTemplate]:
-        return [t for t in self.templates if t.region == region]
-
     @cached_property
     def ssm_writers(self) -> dict[tuple[str, str], tuple[EffectiveTemplate, str, Any]]:
         """(region, parameter name) -> (template, logical id, value) of every SSM parameter the

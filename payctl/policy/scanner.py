@@ -52,12 +52,14 @@ def installed_version(executable: str) -> str:
 
 
 def accepted() -> list[dict[str, Any]]:
-    """Platform-wide accepted findings from scanner.yaml: check, optional resources, reason."""
+    """Platform-wide accepted findings from scanner.yaml: check, optional fragment and resources,
+    reason."""
     document = load_path(CONFIG, "payctl/policy/scanner.yaml") if CONFIG.is_file() else None
     entries = (document or {}).get("suppress") or []
     return [
         {
             "check": str(e["check"]),
+            "fragment": str(e.get("fragment") or ""),
             "resources": [str(r) for r in e.get("resources") or []],
             "reason": str(e.get("reason") or "").strip(),
         }
@@ -186,7 +188,7 @@ def _findings(
                 if logical_id in resources
                 else template.origin("", "")
             )
-            reason = check["skipped"] or _accepted_reason(check["check"], logical_id, resources, rules)
+            reason = check["skipped"] or _accepted_reason(check["check"], logical_id, file, resources, rules)
             yield PolicyFinding(
                 TOOL,
                 check["check"],
@@ -204,7 +206,7 @@ def _findings(
 
 
 def _accepted_reason(
-    check: str, logical_id: str, resources: Mapping[str, Any], rules: list[dict[str, Any]]
+    check: str, logical_id: str, file: str, resources: Mapping[str, Any], rules: list[dict[str, Any]]
 ) -> str | None:
     resource = resources.get(logical_id)
     if isinstance(resource, Mapping):
@@ -217,6 +219,7 @@ def _accepted_reason(
             rule["check"] == check
             and rule["reason"]
             and (not rule["resources"] or logical_id in rule["resources"])
+            and (not rule["fragment"] or rule["fragment"] == file)
         ):
             return str(rule["reason"])
     return None
