@@ -51,11 +51,19 @@ class StackSetWave:
     template_sha256: str
     nested: dict[str, str]  # nested stack logical id -> template text
     parameters: dict[str, str]  # the StackSet's own values (every instance overrides them all)
+    varying: frozenset[str]  # parameters whose values differ between instances
     tags: dict[str, str]
     instances: tuple[Instance, ...]
     artifacts: dict[str, tuple[Artifact, ...]]  # region -> what the admin bucket there must hold
     template_key: str | None  # set when the template is too large for TemplateBody (uploaded, home region)
     no_echo: frozenset[str] = frozenset()  # parameters whose values are never shown
+
+    def stack_set_parameters(self, deployed: dict[str, str] | None) -> dict[str, str]:
+        """The StackSet's own values: a value that differs between instances keeps what the StackSet
+        has (every instance overrides it), so changing one environment's value touches only its instances."""
+        deployed = deployed or {}
+        return {name: deployed[name] if name in self.varying and name in deployed else value
+                for name, value in self.parameters.items()}
 
     def groups(self) -> list[tuple[int, tuple[Instance, ...]]]:
         """Instances by deploy order: dev before staging before prod."""
@@ -78,12 +86,13 @@ class StackSetSettings:
     def admin_bucket(self, region: str) -> str:
         return artifact_bucket(self.admin_account, region)
 
-    def request(self, spec: StackSetWave, preferences: dict[str, Any] | None = None) -> StackSetRequest:
+    def request(self, spec: StackSetWave, preferences: dict[str, Any] | None = None,
+                parameters: dict[str, str] | None = None) -> StackSetRequest:
         self_managed = self.permission_model == "SELF_MANAGED"
         return StackSetRequest(
             name=spec.name,
             description=f"payctl {spec.wave} wave of {self.application}: every environment account",
-            parameters=spec.parameters,
+            parameters=spec.parameters if parameters is None else parameters,
             tags=spec.tags,
             capabilities=CAPABILITIES,
             permission_model=self.permission_model,
@@ -201,10 +210,13 @@ def _wave(wave: str, instances: tuple[Instance, ...], root: Path, config: StackS
         artifacts.setdefault(config.home_region, {})[key] = Artifact(key, text.encode("utf-8"), YAML_TYPE)
     names = list(dict.fromkeys(name for instance in instances for name in instance.overrides))
     parameters = {}
+    varying = set()
     for name in names:
         values = [instance.overrides[name] for instance in instances if name in instance.overrides]
         # A value common to all instances, else the first environment's: every instance overrides it anyway.
         parameters[name] = values[0]
+        if len(set(values)) > 1 or len(values) < len(instances):
+            varying.add(name)
     return StackSetWave(
         wave=wave,
         name=f"{config.application}-{wave}",
@@ -212,6 +224,7 @@ def _wave(wave: str, instances: tuple[Instance, ...], root: Path, config: StackS
         template_sha256=sha256(text),
         nested={logical_id: template.text for logical_id, template in first.templates.nested.items()},
         parameters=parameters,
+        varying=frozenset(varying),
         tags={"Application": config.application, "CostCenter": config.cost_center},
         instances=instances,
         artifacts={region: tuple(items.values()) for region, items in artifacts.items()},

@@ -97,6 +97,7 @@ class StackSetApplier:
         self.admin = Target(config.admin_account, config.home_region)
         self._lock = threading.Lock()
         self.running: list[str] = []
+        self.shown: dict[str, dict[tuple[str, str], tuple[str, str]]] = {}
 
     @property
     def cfn(self) -> Any:
@@ -138,13 +139,13 @@ class StackSetApplier:
             return self._retry(spec, existing or {})
         self.upload(spec)
         info = describe_stack_set(self.cfn, spec.name, call_as)
-        request = self.config.request(spec)
+        parameters = spec.stack_set_parameters(info.parameters if info else None)
         if info is None:
-            create_stack_set(self.cfn, request)
+            create_stack_set(self.cfn, self.config.request(spec, parameters=parameters))
             action = "create"
             existing = {}
         else:
-            changed = info.template_body != spec.template_text or info.parameters != spec.parameters
+            changed = info.template_body != spec.template_text or info.parameters != parameters
             action = "update" if changed else "unchanged"
         existing = existing or {}
         self.on_event(StackSetStarted(spec.wave, spec.name, action, len(spec.instances)))  # type: ignore[arg-type]
@@ -160,7 +161,7 @@ class StackSetApplier:
             if action == "update" and index == 0:
                 reached = (first_existing,) if first_existing else ()
                 jobs.append(("UPDATE", reached, lambda: update_stack_set(
-                    self.cfn, self._request(spec, env), self._targets(reached) if reached else None)))
+                    self.cfn, self._request(spec, env, parameters), self._targets(reached) if reached else None)))
             for instance in group:
                 current = existing.get(instance.key)
                 if current is None:
@@ -213,8 +214,8 @@ class StackSetApplier:
             store.put_all(list(artifacts))
 
     # -- operations ----------------------------------------------------------------------------------
-    def _request(self, spec: StackSetWave, env: Environment) -> Any:
-        return self.config.request(spec, preferences(env, self._regions(spec)))
+    def _request(self, spec: StackSetWave, env: Environment, parameters: dict[str, str]) -> Any:
+        return self.config.request(spec, preferences(env, self._regions(spec)), parameters)
 
     def _regions(self, spec: StackSetWave) -> tuple[str, ...]:
         return tuple(dict.fromkeys(instance.region for instance in spec.instances))
@@ -258,7 +259,7 @@ class StackSetApplier:
         return outstanding
 
     def _wait(self, spec: StackSetWave, operations: list[_Operation]) -> None:
-        seen: dict[tuple[str, str], tuple[str, str]] = {}
+        seen = self.shown.setdefault(spec.name, {})  # instance statuses already reported
         names = {(i.account_id, i.region): i.environment for i in spec.instances}
 
         def check() -> dict[str, OperationInfo] | None:

@@ -52,7 +52,7 @@ class Asker:
         question = request.question or "Apply these changes?"
         if self.yes:
             return True
-        if not sys.stdin.isatty():
+        if not stdin_is_terminal():
             raise Refused("no terminal to ask for confirmation on", hint="review the plan, then pass --yes")
         if request.protected:
             names = " ".join(request.protected)
@@ -60,6 +60,10 @@ class Asker:
                                   f"'{names}' to confirm", default="", show_default=False)
             return bool(answer.strip() == names)
         return bool(typer.confirm(question, default=False))
+
+
+def stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 def _progress(quiet: bool) -> ApplyProgress | None:
@@ -227,6 +231,8 @@ def plan_all_accounts(ctx: typer.Context, *, json_output: bool, diff: bool, quie
         sys.stdout.write(dumps(plan))
         sys.stdout.flush()
     else:
-        stdout().print(parameters_tables(waves))
+        # Every account's column matters: wider than the terminal rather than cut off.
+        stdout().print(parameters_tables(waves), width=max(stdout().width, 60 + 20 * max(
+            (len(wave.instances) for wave in waves), default=1)))
         render_plan(plan, stdout(), diff=diff)
     return plan_exit_code(plan)

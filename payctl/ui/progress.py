@@ -81,7 +81,7 @@ class StepView:
 class ApplyProgress:
     """An `on_event` callback for apply, recover, bootstrap and apply --all-accounts (thread-safe)."""
 
-    def __init__(self, console: Console, *, live: bool | None = None, clock: type[time] | None = None) -> None:
+    def __init__(self, console: Console, *, live: bool | None = None) -> None:
         self.console = console
         self.live_enabled = console.is_terminal if live is None else live
         self.lock = threading.RLock()
@@ -231,7 +231,8 @@ class ApplyProgress:
         elif isinstance(event, StackSetFinished):
             if self.live is not None:
                 self.close()
-            self._print(instance_table(view))
+            if view.cells:
+                self._print(instance_table(view))
             self._print(Text(f"wave {event.wave}: StackSet {event.stack_set} "
                              f"{'done' if event.succeeded else 'failed'} in {event.seconds:.1f}s",
                              style="green" if event.succeeded else "bold red"))
@@ -259,7 +260,7 @@ class ApplyProgress:
 
 
 def outputs_table(rows: list[tuple[str, str, str, str, str]]) -> Table:
-    """(environment, wave, region, stack path, output, value) rows as printed after a successful apply."""
+    """(wave, region, stack path, output, value) rows, as printed after a successful apply."""
     table = Table(title="outputs", title_justify="left")
     for column in ("wave", "region", "stack", "output", "value"):
         table.add_column(column)
