@@ -267,7 +267,11 @@ def render_destroy_result(result: DestroyResult, console: Console) -> None:
 def render_parameters(found: list[ParameterInfo], console: Console, title: str) -> None:
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, title=title,
                   title_justify="left")
-    for column in ("name", "type", "version", "last modified", "by", "key"):
+    widest = max((len(info.name) for info in found), default=4)
+    table.add_column("name", no_wrap=True, min_width=widest)  # what a reader copies: never broken
+    table.add_column("type", no_wrap=True)
+    table.add_column("version", no_wrap=True)
+    for column in ("modified", "by", "key"):
         table.add_column(column, overflow="fold")
     for info in found:
         style = "bold" if info.type == "SecureString" else ""

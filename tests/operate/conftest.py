@@ -6,18 +6,15 @@ from __future__ import annotations
 import shutil
 import sys
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from moto import mock_aws
-from operate_support import DEV, HERE, REPO
+from operate_support import DEV, HERE, REPO, Cli, Run
 
 from payctl.cli import main
 from payctl.local import install
-
-Run = tuple[int, str, str]
-Cli = Callable[..., Run]
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,9 @@ from botocore.stub import Stubber
 from payctl.automation import Workspace
 from payctl.aws.session import AwsSession, Target
 from payctl.plan.planner import PlanOptions
+
+Run = tuple[int, str, str]  # exit code, stdout, stderr
+Cli = Callable[..., Run]
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
