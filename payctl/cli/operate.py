@@ -26,8 +26,11 @@ ParallelOpt = Annotated[int, typer.Option("--parallel", min=1, max=16,
 
 
 def _one_scope(env: str | None, all_accounts: bool) -> None:
+    # A PayctlError (exit 1), not a usage error: click's usage exit code 2 means "drifted" here.
+    from payctl.errors import PayctlError
+
     if bool(env) == all_accounts:
-        raise typer.BadParameter("name an environment or pass --all-accounts (not both)")
+        raise PayctlError("name an environment or pass --all-accounts (not both)")
 
 
 @app.command()
@@ -157,7 +160,7 @@ def destroy(
     from payctl.ui.status import DestroyProgress, render_destroy_plan, render_destroy_result
 
     if not env and not all_accounts:
-        raise typer.BadParameter("name an environment, or pass --all-accounts")
+        raise Refused("name an environment, or pass --all-accounts")
     workspace = options(ctx).aws_workspace()
     plan = (workspace.destroy_plan_all_accounts(env) if all_accounts
             else workspace.environment(env).destroy_plan())
