@@ -2,12 +2,19 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Each test process keeps its own emulator state file, so parallel workers never share a
+    # server and a developer's own emulator is never touched. Fixtures may still point elsewhere.
+    os.environ["PAYCTL_STATE_DIR"] = tempfile.mkdtemp(prefix="payctl-state-")
 
 
 @pytest.fixture(autouse=True)
@@ -21,8 +28,6 @@ def _isolated_aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory:
     monkeypatch.setenv("AWS_CONFIG_FILE", os.devnull)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", os.devnull)
     monkeypatch.setenv("PAYCTL_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "payctl-cache"))
-    # Each test process keeps its own emulator state file, so parallel workers never share a server.
-    monkeypatch.setenv("PAYCTL_STATE_DIR", str(tmp_path_factory.getbasetemp() / "payctl-state"))
 
 
 @pytest.fixture
