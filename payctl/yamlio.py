@@ -16,7 +16,6 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from payctl.errors import Problem
 
-
 _local = threading.local()
 
 

@@ -91,13 +91,15 @@ def options(ctx: typer.Context) -> Options:
     return obj
 
 
+COMMAND_MODULES = ("templates", "policy", "plan", "apply", "operate", "graph", "local")
+
+
 def _register() -> None:
-    import payctl.cli.plan  # noqa: F401
-    from payctl.cli import local, templates  # noqa: F401  (commands register themselves on `app`)
-    import payctl.cli.graph  # noqa: F401
-    import payctl.cli.policy  # noqa: F401
-    import payctl.cli.operate  # noqa: F401
-    import payctl.cli.apply  # noqa: F401
+    """Each module adds its commands to `app` when imported; commands import their own heavy parts."""
+    import importlib
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(f"payctl.cli.{module}")
 
 
 def main() -> None:

@@ -139,7 +139,8 @@ def test_render_layout_and_parameter_files(mini_workspace: Path, tmp_path: Path)
         "master.parameters.json", "master.yaml", "network.parameters.json", "network.yaml"]
     import json
 
-    values = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads((folder / "master.parameters.json").read_text())}
+    listing = json.loads((folder / "master.parameters.json").read_text())
+    values = {p["ParameterKey"]: p["ParameterValue"] for p in listing}
     assert values["VpcCidr"] == "10.102.0.0/16" and values["EnvironmentSuffix"] == "prod-001"
     assert not (tmp_path / "prod" / "primary" / "eu-west-1").exists()  # primary wave: us-east-1 only
     primary = {p["ParameterKey"]: p["ParameterValue"]
