@@ -14,6 +14,9 @@ Measures, each in a fresh process so every side pays its own imports:
     python bench/bench_validate.py --repeat 3 --json
     python bench/bench_validate.py --no-scan          # without the scanner (checkov)
 
+The workspace and payctl's code are measured from a snapshot copy (so edits made meanwhile in
+the checkout do not invalidate the warm cache); --live measures the checkout itself.
+
 Figures are medians; each carries wall and CPU (user + system) seconds, since on a busy machine
 wall time grows with the load while CPU time does not.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -113,9 +117,19 @@ def _median(runs: list[dict[str, Any]], key: str) -> float:
     return round(statistics.median(run[key] for run in runs), 3)
 
 
-def measure(workspace: Path, repeat: int, scan: bool) -> dict[str, Any]:
+def snapshot(workspace: Path, target: Path) -> Path:
+    """A copy of payctl's code and the workspace's inputs, frozen for the measurement."""
+    ignore = shutil.ignore_patterns("__pycache__", ".payctl")
+    shutil.copytree(REPO / "payctl", target / "payctl", ignore=ignore)
+    for folder in ("envs", "stacks", "lambdas"):
+        if (workspace / folder).is_dir():
+            shutil.copytree(workspace / folder, target / "workspace" / folder, ignore=ignore)
+    return target / "workspace"
+
+
+def measure(workspace: Path, repeat: int, scan: bool, code: Path = REPO) -> dict[str, Any]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONPATH"] = str(code) + os.pathsep + env.get("PYTHONPATH", "")
     baseline, cold, warm, warm_cli = [], [], [], []
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(prefix="payctl-bench-cache-") as cache:
@@ -159,8 +173,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-scan", action="store_true", help="leave the security scanner out")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--live", action="store_true", help="measure the checkout, not a snapshot of it")
     options = parser.parse_args()
-    result = measure(options.workspace.resolve(), options.repeat, scan=not options.no_scan)
+    if options.live:
+        result = measure(options.workspace.resolve(), options.repeat, scan=not options.no_scan)
+    else:
+        with tempfile.TemporaryDirectory(prefix="payctl-bench-snapshot-") as folder:
+            frozen = snapshot(options.workspace.resolve(), Path(folder))
+            result = measure(frozen, options.repeat, scan=not options.no_scan, code=Path(folder))
+            result["workspace"] = f"snapshot of {options.workspace.resolve()}"
     if options.json:
         print(json.dumps(result, indent=2))
         return

@@ -10,6 +10,8 @@ from payctl.policy.rules import RULES
 from tests.policy.conftest import FIXTURES, check_fixture
 
 RULE_IDS = ["PAY000", *(rule.id for rule in RULES)]
+PASSING = sorted(path.relative_to(FIXTURES).as_posix() for path in FIXTURES.glob("PAY*/pass*.yaml"))
+FAILING = sorted(path.relative_to(FIXTURES).as_posix() for path in FIXTURES.glob("PAY*/fail*.yaml"))
 
 
 def test_every_rule_has_both_fixtures() -> None:
@@ -18,15 +20,17 @@ def test_every_rule_has_both_fixtures() -> None:
     assert missing == []
 
 
-@pytest.mark.parametrize("rule", RULE_IDS)
-def test_passing_fixture(rule: str) -> None:
-    findings, _ = check_fixture(FIXTURES / rule / "pass.yaml")
+@pytest.mark.parametrize("fixture", PASSING)
+def test_passing_fixture(fixture: str) -> None:
+    rule = fixture.split("/")[0]
+    findings, _ = check_fixture(FIXTURES / fixture)
     assert [f"{f.resource}: {f.message}" for f in findings if f.rule == rule and f.suppressed is None] == []
 
 
-@pytest.mark.parametrize("rule", RULE_IDS)
-def test_failing_fixture(rule: str) -> None:
-    findings, settings = check_fixture(FIXTURES / rule / "fail.yaml")
+@pytest.mark.parametrize("fixture", FAILING)
+def test_failing_fixture(fixture: str) -> None:
+    rule = fixture.split("/")[0]
+    findings, settings = check_fixture(FIXTURES / fixture)
     found = [f for f in findings if f.rule == rule and f.suppressed is None]
     expected = settings["expect"]
     assert sorted({f.resource for f in found}) == sorted({e["resource"] for e in expected})
@@ -35,7 +39,7 @@ def test_failing_fixture(rule: str) -> None:
                     and expectation["message"] in f.message]
         assert matching, f"{expectation} not in {[f.message for f in found]}"
         finding = matching[0]
-        assert finding.file == f"tests/policy/fixtures/{rule}/fail.yaml"
+        assert finding.file == f"tests/policy/fixtures/{fixture}"
         assert finding.severity == expectation.get("severity", "error")
         if "line" in expectation:
             assert finding.line == expectation["line"], finding
