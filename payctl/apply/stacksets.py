@@ -133,21 +133,18 @@ class StackSetApplier:
         return result
 
     def _apply_wave(self, spec: StackSetWave) -> WaveResult:
-        call_as = self.config.call_as
-        existing = self.instances(spec.name) if describe_stack_set(self.cfn, spec.name, call_as) else None
+        info = describe_stack_set(self.cfn, spec.name, self.config.call_as)
+        existing = self.instances(spec.name) if info is not None else {}
         if self.options.retry_failed:
-            return self._retry(spec, existing or {})
+            return self._retry(spec, existing)
         self.upload(spec)
-        info = describe_stack_set(self.cfn, spec.name, call_as)
         parameters = spec.stack_set_parameters(info.parameters if info else None)
         if info is None:
             create_stack_set(self.cfn, self.config.request(spec, parameters=parameters))
             action = "create"
-            existing = {}
         else:
             changed = info.template_body != spec.template_text or info.parameters != parameters
             action = "update" if changed else "unchanged"
-        existing = existing or {}
         self.on_event(StackSetStarted(spec.wave, spec.name, action, len(spec.instances)))  # type: ignore[arg-type]
         operations: list[str] = []
         statuses: dict[tuple[str, str], str] = {}
