@@ -356,7 +356,8 @@ def _lift_protections(aws: AwsSession, step: DestroyStep, on_event: OnDestroyEve
     stack, lifted = step.stack, []
     assert stack.root is not None
     cfn = aws.client("cloudformation", stack.target)
-    if cleanup.lift_termination_protection(cfn, stack.root.info.stack_id):
+    # The local emulator neither implements UpdateTerminationProtection nor enforces the protection.
+    if not aws.local and cleanup.lift_termination_protection(cfn, stack.root.info.stack_id):
         lifted.append(f"termination protection of {stack.stack_name} ({stack.region})")
     for cluster in step.clusters:
         if cleanup.lift_cluster_protection(aws.client("rds", stack.target), cluster.identifier):

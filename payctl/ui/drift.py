@@ -88,8 +88,11 @@ def stack_title(stack: StackDrift) -> Text:
 def differences_table(resources: tuple[ResourceDrift, ...]) -> Table:
     """One row per property difference; the resource (id, type, status) heads its rows."""
     table = Table(show_header=True, header_style="bold", box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=False)
-    table.add_column("resource", overflow="fold", min_width=16)
-    table.add_column("property", overflow="fold", min_width=12)
+    # Logical ids and property paths are what a reader searches for and copies: never broken.
+    widest_id = max((len(r.logical_id) for r in resources), default=8)
+    widest_path = max((len(d.path) for r in resources for d in r.differences), default=8)
+    table.add_column("resource", no_wrap=True, min_width=widest_id)
+    table.add_column("property", no_wrap=True, min_width=min(widest_path, 40))
     table.add_column("difference", no_wrap=True)
     table.add_column("expected", overflow="fold", min_width=8)
     table.add_column("actual", overflow="fold", min_width=8)

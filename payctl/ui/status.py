@@ -38,14 +38,17 @@ def _when(value: str) -> str:
 
 def stacks_table(rows: tuple[StackRow, ...]) -> Table:
     table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False)
-    for column in ("wave", "region", "stack", "status", "last updated", "drift", "drift checked"):
+    labels = [row.stack_name if not row.path else "  " * len(row.path) + row.path[-1] for row in rows]
+    table.add_column("wave", no_wrap=True)
+    table.add_column("region", no_wrap=True)
+    # Top-level stacks by name, nested ones by logical id below them (their names are in --json).
+    table.add_column("stack", no_wrap=True, min_width=max((len(label) for label in labels), default=5))
+    for column in ("status", "last updated", "drift", "drift checked"):
         table.add_column(column, overflow="fold")
     previous: tuple[str, str] | None = None
-    for row in rows:
+    for row, text in zip(rows, labels, strict=True):
         where = (row.wave, row.region)
-        label = Text(row.stack_name) if not row.path else Text("  " * len(row.path) + "/".join(row.path[-1:]))
-        if row.path:
-            label.append(f" {row.stack_name}", style="dim")
+        label = Text(text, style="" if row.path else "bold")
         status = Text(row.status, style=status_style(row.status))
         if row.reason and (row.in_progress or row.failed):
             status.append(f"\n{row.reason}", style="dim")
