@@ -22,6 +22,7 @@ from payctl.apply.protection import protective_policy
 from payctl.apply.stacks import STATUS_HINT, protected
 from payctl.aws.deploy import (
     STACK_BACKOFF,
+    BlockingResource,
     StackOutcome,
     blocking_resources,
     continue_update_rollback,
@@ -33,7 +34,7 @@ from payctl.aws.deploy import (
     stack_tree,
 )
 from payctl.aws.poll import Backoff
-from payctl.aws.stacks import describe_stack
+from payctl.aws.stacks import StackInfo, describe_stack
 from payctl.errors import DeploymentFailed, Interrupted, Refused
 from payctl.plan.model import Plan
 from payctl.plan.planner import EnvironmentPlanner
@@ -70,18 +71,19 @@ class Recoverer:
 
     def recover(self) -> list[Recovery]:
         self.planner.verify()
+        found = self._survey()
+        known = {name for _stack, _info, blockers in found for b in blockers for name in (b.skip_name, b.logical_id)}
+        unknown = sorted(self.options.skip - known)
+        if unknown:  # checked before anything changes: a mistyped name must not let a rollback go on unskipped
+            raise Refused(f"--skip {', '.join(unknown)}: no resource of that name blocks a rollback",
+                          hint="use the names shown for the blocking resources (NestedStack.LogicalId)")
         done: list[Recovery] = []
-        used_skips: set[str] = set()
         try:
-            for stack in self.planner.rendered.stacks:
-                done.append(self._one(stack.wave, stack.region, stack.stack_name, used_skips))
+            for (wave, region, name), info, blockers in found:
+                done.append(self._one(wave, region, name, info, blockers))
         except KeyboardInterrupt:
             raise Interrupted("interrupted: payctl stopped watching; CloudFormation keeps going",
                               hint=f"resume watching: {STATUS_HINT.format(env=self.env.name)}") from None
-        unknown = sorted(self.options.skip - used_skips)
-        if unknown:
-            raise Refused(f"--skip {', '.join(unknown)}: no resource of that name blocks a rollback",
-                          hint="use the names shown for the blocking resources")
         expected = {"continue-rollback": "UPDATE_ROLLBACK_COMPLETE", "delete": "DELETE_COMPLETE"}
         failed = [r for r in done if r.after.endswith("_FAILED")
                   or (r.action in expected and r.after != expected[r.action])]
@@ -94,15 +96,26 @@ class Recoverer:
             self.apply_again()
         return done
 
-    def _one(self, wave: str, region: str, name: str, used_skips: set[str]) -> Recovery:
-        cfn = self.planner.cfn(region)
-        info = describe_stack(cfn, name)
+    def _survey(self) -> list[tuple[tuple[str, str, str], StackInfo | None, list[BlockingResource]]]:
+        """Every stack of the environment as it is, with what blocks a failed rollback (read only)."""
+        found = []
+        for stack in self.planner.rendered.stacks:
+            cfn = self.planner.cfn(stack.region)
+            info = describe_stack(cfn, stack.stack_name)
+            blockers = blocking_resources(cfn, info.stack_id) if info and info.status == "UPDATE_ROLLBACK_FAILED" \
+                else []
+            found.append(((stack.wave, stack.region, stack.stack_name), info, blockers))
+        return found
+
+    def _one(self, wave: str, region: str, name: str, info: StackInfo | None,
+             blockers: list[BlockingResource]) -> Recovery:
         if info is None:
             return Recovery(wave, region, name, "", "", "none")
+        cfn = self.planner.cfn(region)
         place = Place(self.env.name, wave, region, name)
         status = info.status
         if status == "UPDATE_ROLLBACK_FAILED":
-            return self._continue_rollback(cfn, place, info.stack_id, used_skips)
+            return self._continue_rollback(cfn, place, info.stack_id, blockers)
         if status in ("ROLLBACK_COMPLETE", "ROLLBACK_FAILED"):
             return self._delete(cfn, place, info.stack_id, status, info.status_reason)
         if not is_terminal(status):
@@ -115,13 +128,12 @@ class Recoverer:
         self.on_event(StepSkipped(self.env.name, wave, region, name, f"{status}: nothing to recover"))
         return Recovery(wave, region, name, status, "", "none")
 
-    def _continue_rollback(self, cfn: Any, place: Place, stack_id: str, used_skips: set[str]) -> Recovery:
-        blockers = blocking_resources(cfn, stack_id)
+    def _continue_rollback(self, cfn: Any, place: Place, stack_id: str,
+                           blockers: list[BlockingResource]) -> Recovery:
         self.on_event(RollbackBlocked(place.environment, place.wave, place.region, place.stack_name,
                                       tuple((b.skip_name, b.resource_type, b.reason) for b in blockers)))
         skip = [b.skip_name for b in blockers
                 if b.skip_name in self.options.skip or b.logical_id in self.options.skip]
-        used_skips |= {name for b in blockers for name in (b.skip_name, b.logical_id) if name in self.options.skip}
         question = (f"continue the rollback of {place.stack_name} in {place.region}"
                     + (f", skipping {', '.join(skip)} (CloudFormation marks them rolled back without "
                        "changing them; fix them by hand afterwards)" if skip else "") + "?")
