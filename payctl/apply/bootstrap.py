@@ -163,7 +163,8 @@ class Bootstrapper:
         if failed:
             raise DeploymentFailed("bootstrap failed:\n" + "\n".join(failed))
         return [(stack, "deployed" if wave is not None and wave.stack.status != "no-changes"
-                 else stack.exists_outside or "no changes") for stack, wave in planned]
+                 else f"left as it is: {stack.exists_outside} exists outside the bootstrap stack"
+                 if stack.exists_outside else "no changes") for stack, wave in planned]
 
     def _outside(self, stack: BootstrapStack) -> str:
         """A fixed-name resource the stack would create that exists already without the stack."""
