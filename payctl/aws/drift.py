@@ -12,9 +12,12 @@ Nothing here starts a detection except the two `start_*` functions.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from botocore.exceptions import ClientError
+from botocore.parsers import ResponseParserError
 
 from payctl.aws.errors import aws_errors, error_code, error_message, translate
 from payctl.aws.poll import DEFAULT, Backoff, poll
@@ -29,21 +32,36 @@ _OPERATION_DONE = frozenset({"SUCCEEDED", "FAILED", "STOPPED"})
 _PAGE_SIZE = 100
 
 
+@contextmanager
+def readable(doing: str) -> Iterator[None]:
+    """aws_errors, and answers botocore cannot parse (an HTML error page from a proxy or an emulator's
+    internal error) as an AwsError too: one stack's failure must not end a whole drift check."""
+    try:
+        with aws_errors(doing):
+            yield
+    except ResponseParserError as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise AwsError(f"{doing}: the answer could not be read ({first})") from error
+
+
 def start_stack_drift(cfn: Any, stack: str) -> str:
     """Start DetectStackDrift on one stack (a nested stack is detected by its own id)."""
     try:
-        return str(cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"])
-    except ClientError as error:
+        with readable(f"starting drift detection on {stack}"):
+            return str(cfn.detect_stack_drift(StackName=stack)["StackDriftDetectionId"])
+    except AwsError as error:
+        cause = error.__cause__
         # A stack in an operation cannot be checked: "... is in UPDATE_IN_PROGRESS state and can not be ..."
-        if error_code(error) == "ValidationError" and "_IN_PROGRESS" in error_message(error):
-            raise StackBusy(f"{stack}: {error_message(error)}",
+        if (isinstance(cause, ClientError) and error_code(cause) == "ValidationError"
+                and "_IN_PROGRESS" in error_message(cause)):
+            raise StackBusy(f"{stack}: {error_message(cause)}",
                             hint="wait for the stack operation to finish (`payctl status ENV --watch`)",
-                            ) from error
-        raise translate(error, f"starting drift detection on {stack}") from error
+                            ) from cause
+        raise
 
 
 def stack_drift_status(cfn: Any, detection_id: str) -> dict[str, Any]:
-    with aws_errors(f"reading drift detection {detection_id}"):
+    with readable(f"reading drift detection {detection_id}"):
         return dict(cfn.describe_stack_drift_detection_status(StackDriftDetectionId=detection_id))
 
 
@@ -64,7 +82,7 @@ def resource_drifts(cfn: Any, stack: str, statuses: tuple[str, ...] = ()) -> lis
     arguments: dict[str, Any] = {"StackName": stack, "MaxResults": _PAGE_SIZE}
     if statuses:
         arguments["StackResourceDriftStatusFilters"] = list(statuses)
-    with aws_errors(f"reading the resource drift of {stack}"):
+    with readable(f"reading the resource drift of {stack}"):
         while True:
             page = cfn.describe_stack_resource_drifts(**arguments)
             found.extend(page.get("StackResourceDrifts", []))
@@ -77,7 +95,7 @@ def resource_drifts(cfn: Any, stack: str, statuses: tuple[str, ...] = ()) -> lis
 def stack_resources(cfn: Any, stack: str) -> list[dict[str, Any]]:
     """ListStackResources, all pages: each summary carries its DriftInformation."""
     found: list[dict[str, Any]] = []
-    with aws_errors(f"listing the resources of {stack}"):
+    with readable(f"listing the resources of {stack}"):
         for page in cfn.get_paginator("list_stack_resources").paginate(StackName=stack):
             found.extend(page.get("StackResourceSummaries", []))
     return found
@@ -117,7 +135,7 @@ def wait_for_stack_set_operation(cfn: Any, name: str, operation_id: str, call_as
     """Poll DescribeStackSetOperation until the operation succeeded, failed or was stopped."""
 
     def check() -> dict[str, Any] | None:
-        with aws_errors(f"reading StackSet operation {operation_id} of {name}"):
+        with readable(f"reading StackSet operation {operation_id} of {name}"):
             operation = cfn.describe_stack_set_operation(StackSetName=name, OperationId=operation_id,
                                                          CallAs=call_as)["StackSetOperation"]
         return dict(operation) if operation.get("Status") in _OPERATION_DONE else None
@@ -133,7 +151,7 @@ def stack_instances(cfn: Any, name: str, call_as: str = "SELF", *,
         # StackInstanceFilter.Values is one string, not a list.
         arguments["Filters"] = [{"Name": "DRIFT_STATUS", "Values": drift_status}]
     found: list[dict[str, Any]] = []
-    with aws_errors(f"listing the instances of StackSet {name}"):
+    with readable(f"listing the instances of StackSet {name}"):
         while True:
             page = cfn.list_stack_instances(**arguments)
             found.extend(page.get("Summaries", []))
@@ -147,7 +165,7 @@ def operation_results(cfn: Any, name: str, operation_id: str, call_as: str = "SE
     """ListStackSetOperationResults (all pages): per account and region, the status and reason."""
     arguments: dict[str, Any] = {"StackSetName": name, "OperationId": operation_id, "CallAs": call_as}
     found: list[dict[str, Any]] = []
-    with aws_errors(f"reading the results of StackSet operation {operation_id}"):
+    with readable(f"reading the results of StackSet operation {operation_id}"):
         while True:
             page = cfn.list_stack_set_operation_results(**arguments)
             found.extend(page.get("Summaries", []))
@@ -162,7 +180,7 @@ def operation_results(cfn: Any, name: str, operation_id: str, call_as: str = "SE
 
 def publish(sns: Any, topic_arn: str, subject: str, message: str, attributes: dict[str, str]) -> str:
     """Publish one message; returns its MessageId."""
-    with aws_errors(f"publishing to {topic_arn}"):
+    with readable(f"publishing to {topic_arn}"):
         response = sns.publish(
             TopicArn=topic_arn, Subject=subject, Message=message,
             MessageAttributes={key: {"DataType": "String", "StringValue": value}
