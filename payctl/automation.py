@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -27,12 +28,13 @@ if TYPE_CHECKING:  # boto3 is imported only by commands that talk to AWS
     from payctl.apply.recover import RecoverOptions, Recovery
     from payctl.apply.stacks import ApplyOptions, ApplyResult
     from payctl.apply.stacksets import StackSetOptions
+    from payctl.aws.events import StackEvent
     from payctl.aws.session import AwsSession
     from payctl.drift import DriftOptions, DriftReport, DriftWarning, OnDriftEvent
     from payctl.operate.destroy import DestroyPlan, DestroyResult, OnDestroyEvent
     from payctl.operate.params import ParameterStore
     from payctl.operate.stacksets import StackSetScope
-    from payctl.operate.status import StackOutputs, StatusReport
+    from payctl.operate.status import StackOutputs, StackRow, StatusReport
     from payctl.plan import Difference, Plan
     from payctl.plan.events import OnEvent
     from payctl.plan.fresh import CurrentState, StackKey
@@ -258,6 +260,15 @@ class EnvironmentHandle:
         from payctl.operate.destroy import plan_destroy
 
         return plan_destroy(self.workspace.aws, self.render(), parallel=parallel)
+
+    def watch(self, on_update: Callable[[StatusReport], None],
+              on_events: Callable[[list[tuple[StackRow, StackEvent]]], None], *, interval: float = 5.0,
+              parallel: int = 4) -> StatusReport:
+        """The status, refreshed with new events of stacks in progress, until none is in progress."""
+        from payctl.operate.status import watch_environment
+
+        return watch_environment(self.workspace.aws, self.render(), on_update, on_events, interval=interval,
+                                 parallel=parallel)
 
     def outputs(self, *, parallel: int = 4) -> list[StackOutputs]:
         """Outputs of every deployed stack, top-level and nested, in deploy order."""

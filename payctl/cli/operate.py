@@ -105,8 +105,14 @@ def status(
 
     if watch and not json_output:
         with Watch(stdout()) as view:
-            report = follow(fetch, lambda r: view.show(r, "watching: Ctrl-C stops watching, not AWS"
-                                                        if r.in_progress else ""), interval=interval)
+            def show(r: StatusReport) -> None:
+                view.show(r, "watching: Ctrl-C stops watching, not AWS" if r.in_progress else "")
+
+            if all_accounts:
+                report = follow(fetch, show, interval=interval)
+            else:  # an environment's stacks: their new events scroll above the table
+                report = workspace.environment(env).watch(show, view.events, interval=interval,
+                                                          parallel=parallel)
     else:
         report = follow(fetch, lambda _r: None, interval=interval) if watch else fetch()
         if json_output:

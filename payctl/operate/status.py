@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from payctl.aws.drift import describe_stack_set, drift_information, stack_instances
-from payctl.aws.session import AwsSession
+from payctl.aws.events import EventReader, StackEvent, latest_event_id
+from payctl.aws.session import AwsSession, Target
 from payctl.operate.inventory import DeployedStack, discover, fan_out
 from payctl.operate.stacksets import StackSetScope
 from payctl.templates import RenderedSet
@@ -197,3 +198,49 @@ def status_json(report: StatusReport) -> dict[str, Any]:
             "failed": report.failed,
             "stacks": [stack_row_json(r) for r in report.stacks],
             "instances": [instance_row_json(r) for r in report.instances]}
+
+
+class StackEventFeed:
+    """New events of the stacks a status shows in progress (`status --watch`): a reader per stack,
+    started at the stack's newest event when it is first seen in progress, so only what happens
+    while watching is shown."""
+
+    def __init__(self, aws: AwsSession, target_of: Callable[[StackRow], Target]) -> None:
+        self.aws = aws
+        self.target_of = target_of
+        self.readers: dict[str, EventReader] = {}
+
+    def read(self, report: StatusReport) -> list[tuple[StackRow, StackEvent]]:
+        fresh: list[tuple[StackRow, StackEvent]] = []
+        for row in report.stacks:
+            if not row.in_progress or not row.stack_id:
+                continue
+            reader = self.readers.get(row.stack_id)
+            if reader is None:
+                cfn = self.aws.client("cloudformation", self.target_of(row))
+                self.readers[row.stack_id] = EventReader(cfn, row.stack_id,
+                                                         after_event_id=latest_event_id(cfn, row.stack_id))
+                continue
+            fresh.extend((row, event) for event in reader.read())
+        return sorted(fresh, key=lambda item: item[1].timestamp)
+
+
+def watch_environment(aws: AwsSession, rendered: RenderedSet,
+                      on_update: Callable[[StatusReport], None],
+                      on_events: Callable[[list[tuple[StackRow, StackEvent]]], None], *,
+                      interval: float = 5.0, parallel: int = 4,
+                      sleep: Callable[[float], None] = time.sleep) -> StatusReport:
+    """The environment's status, refreshed with the new events of stacks in progress until none is."""
+    from payctl.operate.inventory import environment_target
+
+    env = rendered.environment
+    feed = StackEventFeed(aws, lambda row: environment_target(env, row.region))
+
+    def fetch() -> StatusReport:
+        report = environment_status(aws, rendered, parallel=parallel)
+        events = feed.read(report)
+        if events:
+            on_events(events)
+        return report
+
+    return follow(fetch, on_update, interval=interval, sleep=sleep)

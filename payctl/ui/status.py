@@ -4,6 +4,7 @@ its progress, and SSM parameters. Never touches AWS; never shows a parameter val
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Console
@@ -14,6 +15,9 @@ from rich.text import Text
 from payctl.operate.destroy import DestroyEvent, DestroyPlan, DestroyResult, DestroyStep
 from payctl.operate.params import ParameterInfo, Revealed
 from payctl.operate.status import InstanceRow, StackOutputs, StackRow, StatusReport, is_failed, is_in_progress
+
+if TYPE_CHECKING:
+    from payctl.aws.events import StackEvent
 
 DRIFT_STYLE = {"DRIFTED": "bold yellow", "IN_SYNC": "green", "NOT_CHECKED": "dim", "UNKNOWN": "red"}
 
@@ -136,6 +140,18 @@ class Watch:
 
     def __exit__(self, *exc: object) -> None:
         self.live.__exit__(None, None, None)
+
+    def events(self, events: list[tuple[StackRow, StackEvent]]) -> None:
+        """New stack events, printed above the table as they arrive."""
+        with self.lock:
+            for row, event in events:
+                line = Text(f"{event.timestamp:%H:%M:%S} {row.region} ", style="dim")
+                where = "/".join(row.path) or row.stack_name
+                line.append(f"{where} {event.logical_id} ")
+                line.append(event.status, style=status_style(event.status))
+                if event.reason:
+                    line.append(f"  {event.reason}", style="dim")
+                self.live.console.print(line, highlight=False)
 
     def show(self, report: StatusReport, note: str = "") -> None:
         from rich.console import Group
