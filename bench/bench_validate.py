@@ -82,13 +82,14 @@ print(json.dumps({"wall": time.perf_counter() - wall, "cpu": time.process_time()
 """
 
 
-def _python(code: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
+def _python(code: str, *args: str, env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    # cwd is the code's folder: `python -c` puts the current directory first on sys.path.
     done = subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
         text=True,
         env=env,
-        cwd=REPO,
+        cwd=cwd,
         timeout=3600,
         check=False,
     )
@@ -98,18 +99,17 @@ def _python(code: str, *args: str, env: dict[str, str]) -> dict[str, Any]:
     return result
 
 
-def _cli(workspace: Path, scan: bool, env: dict[str, str]) -> dict[str, Any]:
+def _cli(workspace: Path, scan: bool, env: dict[str, str], cwd: Path) -> dict[str, Any]:
     arguments = [sys.executable, "-m", "payctl", "--workspace", str(workspace), "validate", "--all"]
     if not scan:
         arguments.append("--no-scan")
     before = os.times()
     wall = time.perf_counter()
-    subprocess.run(arguments, capture_output=True, text=True, env=env, timeout=3600, check=False)
+    subprocess.run(arguments, capture_output=True, text=True, env=env, cwd=cwd, timeout=3600, check=False)
     after = os.times()
     return {
         "wall": time.perf_counter() - wall,
-        "cpu": (after.children_user - before.children_user)
-        + (after.children_system - before.children_system),
+        "cpu": (after.children_user - before.children_user) + (after.children_system - before.children_system),
     }
 
 
@@ -134,10 +134,10 @@ def measure(workspace: Path, repeat: int, scan: bool, code: Path = REPO) -> dict
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(prefix="payctl-bench-cache-") as cache:
             run_env = {**env, "PAYCTL_CACHE_DIR": cache}
-            baseline.append(_python(BASELINE, str(workspace), env=run_env))
-            cold.append(_python(VALIDATE, str(workspace), "scan" if scan else "no-scan", env=run_env))
-            warm.append(_python(WARM, str(workspace), "scan" if scan else "no-scan", env=run_env))
-            warm_cli.append(_cli(workspace, scan, run_env))
+            baseline.append(_python(BASELINE, str(workspace), env=run_env, cwd=code))
+            cold.append(_python(VALIDATE, str(workspace), "scan" if scan else "no-scan", env=run_env, cwd=code))
+            warm.append(_python(WARM, str(workspace), "scan" if scan else "no-scan", env=run_env, cwd=code))
+            warm_cli.append(_cli(workspace, scan, run_env, code))
     ratio_wall = _median(cold, "wall") / _median(baseline, "wall")
     ratio_cpu = _median(cold, "cpu") / _median(baseline, "cpu")
     return {
@@ -166,9 +166,7 @@ def measure(workspace: Path, repeat: int, scan: bool, code: Path = REPO) -> dict
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workspace", type=Path, default=REPO)
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--no-scan", action="store_true", help="leave the security scanner out")
@@ -201,9 +199,7 @@ def main() -> None:
         f"{warm['cfn_lint_imported']})"
     )
     cli = result["validate_warm_cli"]
-    print(
-        f"  payctl validate --all (CLI)    {cli['wall']:7.3f} s wall  {cli['cpu']:7.3f} s CPU (with start-up)"
-    )
+    print(f"  payctl validate --all (CLI)    {cli['wall']:7.3f} s wall  {cli['cpu']:7.3f} s CPU (with start-up)")
 
 
 if __name__ == "__main__":
