@@ -161,26 +161,31 @@ def templates(runs: int, slow_runs: int, quick: bool) -> list[Measure]:
                          before_each=lambda: shutil.rmtree(out, ignore_errors=True))
         judge(render, f"<= {GOALS['render']} s", render.wall, GOALS["render"])
         rows.append(render)
-        # The nested templates are the same for every environment; payctl lints each distinct
-        # template once, so the baseline gets each distinct file once too.
+        # Two cfn-lint baselines. Every file `payctl render --all` wrote, as a user would lint a build
+        # folder; and each distinct template once in both regions, which is what payctl validate lints
+        # (the nested templates are the same for every environment): the goal is judged on the latter.
+        every = sorted(str(path) for path in out.rglob("*.yaml"))
         distinct: dict[bytes, str] = {}
-        for path in sorted(out.rglob("*.yaml")):
-            distinct.setdefault(hashlib.sha256(path.read_bytes()).digest(), str(path))
+        for path in every:
+            distinct.setdefault(hashlib.sha256(Path(path).read_bytes()).digest(), path)
         files = list(distinct.values())
         # validate's exit code is 1 when a finding is an error: still a complete run to time.
         if not quick:
+            cfn_lint = executable("cfn-lint") or "cfn-lint"
+            lint_codes = tuple(range(0, 16, 2))  # a bit mask of error (2), warning (4), informational (8)
             cold = measure("payctl validate --all --no-cache", [payctl, "validate", "--all", "--no-cache"],
                            slow_runs, env=env, ok_codes=(0, 1))
-            # cfn-lint's exit code is a bit mask of error (2), warning (4) and informational (8) findings.
             lint = measure(f"cfn-lint, one process, the {len(files)} distinct templates, both regions",
-                           [executable("cfn-lint") or "cfn-lint", *files, "--regions", *REGIONS], slow_runs,
-                           ok_codes=tuple(range(0, 16, 2)))
+                           [cfn_lint, *files, "--regions", *REGIONS], slow_runs, ok_codes=lint_codes)
+            lint_every = measure(f"cfn-lint, one process, all {len(every)} rendered template files",
+                                 [cfn_lint, *every], slow_runs, ok_codes=lint_codes)
             ratio = cold.wall / lint.wall if cold.wall and lint.wall else None
             judge(cold, f"<= {GOALS['validate_ratio']}x cfn-lint", ratio, GOALS["validate_ratio"])
-            if ratio is not None:
-                cold.note = f"{ratio:.2f}x cfn-lint wall, " + (
-                    f"{cold.cpu / lint.cpu:.2f}x its CPU" if cold.cpu and lint.cpu else "")
-            rows += [cold, lint]
+            if ratio is not None and cold.cpu and lint.cpu:
+                cold.note = f"{ratio:.2f}x the distinct pass (wall), {cold.cpu / lint.cpu:.2f}x (CPU)"
+                if lint_every.wall and cold.wall:
+                    cold.note += f"; {cold.wall / lint_every.wall:.2f}x the pass over every file (wall)"
+            rows += [cold, lint, lint_every]
         else:
             subprocess.run([payctl, "validate", "--all"], env=env, capture_output=True, check=False,
                            timeout=900)  # warm the cache
