@@ -152,3 +152,26 @@ def test_missing_ssm_parameter_is_a_validation_error(aws: None) -> None:
     cf = boto3.client("cloudformation", region_name="us-east-1")
     with pytest.raises(cf.exceptions.ClientError, match=r"Unable to fetch parameters \[/platform/ami\]"):
         cf.create_stack(StackName="ssm", TemplateBody=SSM_TEMPLATE)
+
+
+def test_equals_compares_number_parameters_as_cloudformation_does(aws: None) -> None:
+    # A Number parameter of 2 equals "2" on AWS; moto on its own compares int 2 with "2" and says no.
+    template = """
+Parameters:
+  Readers: {Type: Number}
+Conditions:
+  HasTwo: !Equals [!Ref Readers, "2"]
+  HasSome: !Not [!Equals [!Ref Readers, "0"]]
+Resources:
+  Second:
+    Type: AWS::SNS::Topic
+    Condition: HasSome
+  Third:
+    Type: AWS::SNS::Topic
+    Condition: HasTwo
+"""
+    cfn = boto3.client("cloudformation", region_name="us-east-1")
+    cfn.create_stack(StackName="readers", TemplateBody=template,
+                     Parameters=[{"ParameterKey": "Readers", "ParameterValue": "2"}])
+    created = {r["LogicalResourceId"] for r in cfn.list_stack_resources(StackName="readers")["StackResourceSummaries"]}
+    assert created == {"Second", "Third"}

@@ -17,6 +17,7 @@ _applied = False
 
 def patch_modules() -> list[ModuleType]:
     from . import (
+        conditions,
         drift_api,
         ec2_zones,
         intrinsics,
@@ -32,6 +33,7 @@ def patch_modules() -> list[ModuleType]:
         nested_stacks,
         yaml_tags,
         intrinsics,
+        conditions,
         template_url,
         ssm_parameters,
         ec2_zones,
