@@ -139,11 +139,19 @@ class Bootstrapper:
         to_run = [(stack, wave) for stack, wave in planned if wave is not None and wave.stack.status != "no-changes"]
         protected = tuple(sorted({stack.owner for stack, _ in to_run
                                   if stack.owner in self.by_name and self.by_name[stack.owner].termination_protection}))
-        if to_run and not self.confirm(ConfirmRequest(plan, protected)):
-            for stack, wave in to_run:
-                discard_change_set(self.cfn(stack), wave.stack.change_set_id, stack.stack_name,
-                                   wave.stack.change_set_type)
-            raise Refused("bootstrap cancelled: nothing was changed")
+        if to_run:
+            try:
+                approved = self.confirm(ConfirmRequest(plan, protected))
+            except BaseException:
+                approved = False
+                raise
+            finally:
+                if not approved:
+                    for stack, wave in to_run:
+                        discard_change_set(self.cfn(stack), wave.stack.change_set_id, stack.stack_name,
+                                           wave.stack.change_set_type)
+            if not approved:
+                raise Refused("bootstrap cancelled: nothing was changed")
         for stack, wave in planned:
             if stack.exists_outside:
                 self.on_event(StepSkipped(stack.owner, stack.wave, stack.region, stack.stack_name,

@@ -118,7 +118,7 @@ def watcher_for(cfn: Any, stack_id: str, place: Place, on_event: OnEvent, *, sto
         after_event_id = latest_event_id(cfn, stack_id)
     return StackWatcher(cfn, stack_id, after_event_id=after_event_id, since=since,
                         on_event=lambda event: on_event(resource_event(place, event, stack_id)),
-                        backoff=backoff, sleep=stop.sleep)
+                        backoff=backoff, sleep=stop.sleep, started_here=fresh)
 
 
 def outcome_text(outcome: StackOutcome) -> str:

@@ -137,9 +137,8 @@ class EnvironmentApplier:
             plan = replace(saved, environments=(env_plan,))
         named = check_destructive(env_plan, protected=self.protected, allowed=self.options.allow_replace)
         pending = list(env_plan.waves)
-        if plan.has_changes and not self.confirm(ConfirmRequest(plan, self._protected_names())):
-            if saved is None:
-                self._discard(pending)
+        if plan.has_changes and not self._approved(ConfirmRequest(plan, self._protected_names()),
+                                                    pending if saved is None else []):
             raise Refused("apply cancelled: nothing was changed")
         self.on_event(ApplyStarted(self.env.name, self.env.account_id,
                                    sum(1 for wave in env_plan.waves if wave.stack.status != "no-changes")))
@@ -163,6 +162,17 @@ class EnvironmentApplier:
             raise
         self.on_event(ApplyFinished(self.env.name, time.monotonic() - started, True))
         return ApplyResult(self.env.name, plan, tuple(results))
+
+    def _approved(self, request: ConfirmRequest, discard_unless: list[WavePlan]) -> bool:
+        """Ask; when the answer is no (or asking fails), the change sets that will not run are deleted."""
+        try:
+            approved = self.confirm(request)
+        except BaseException:
+            self._discard(discard_unless)
+            raise
+        if not approved:
+            self._discard(discard_unless)
+        return approved
 
     def _protected_names(self) -> tuple[str, ...]:
         return (self.env.name,) if self.protected else ()
@@ -215,8 +225,8 @@ class EnvironmentApplier:
             partial = Plan((EnvironmentPlan(self.env.name, self.env.account_id, tuple(changed)),))
             named += check_destructive(partial.environments[0], protected=self.protected,
                                        allowed=self.options.allow_replace)
-            if not self.confirm(ConfirmRequest(partial, self._protected_names(), stage="replanned")):
-                self._discard(list(fresh.values()))
+            if not self._approved(ConfirmRequest(partial, self._protected_names(), stage="replanned"),
+                                  list(fresh.values())):
                 raise Refused("apply stopped: the new plan of a wave was not approved; "
                               "earlier waves are applied")
         return [fresh.get((step.wave, step.region), step) for step in steps]
@@ -264,7 +274,8 @@ class EnvironmentApplier:
         if info is not None and info.is_busy:
             raise StackBusy(f"{name} in {step.region} is {info.status}: another operation is running",
                             hint=f"wait for it: {STATUS_HINT.format(env=self.env.name)}")
-        stack_id = info.stack_id if info is not None else str(stack.stack_id)
+        # The stack the change set belongs to (a CREATE change set made it, in REVIEW_IN_PROGRESS).
+        stack_id = stack.stack_id or (info.stack_id if info is not None else "")
         place = Place(self.env.name, step.wave, step.region, name)
         lifted = self._lift(cfn, place, stack_id, lifts(named, step.wave, step.region)) if info and info.exists \
             else {}

@@ -36,7 +36,13 @@ _BUSY_MARKERS = ("_IN_PROGRESS state and can not be updated", "is in UPDATE_IN_P
                  "is in DELETE_IN_PROGRESS", "_IN_PROGRESS state and can not be")
 
 
+# After ExecuteChangeSet a new stack leaves REVIEW_IN_PROGRESS at once; still there after this long,
+# the change set did not start.
+REVIEW_GRACE_SECONDS = 120.0
+
+
 def is_terminal(status: str) -> bool:
+    """No operation is running (REVIEW_IN_PROGRESS: a stack with an unexecuted CREATE change set)."""
     return not status.endswith(IN_PROGRESS_SUFFIX) or status == REVIEW_IN_PROGRESS
 
 
@@ -85,12 +91,13 @@ class StackWatcher:
 
     `after_event_id`: the newest event before the operation started (what is older is not shown).
     `since`: alternatively, the time the operation started (used to watch an operation already running).
+    `started_here`: payctl has just started the operation (so REVIEW_IN_PROGRESS means "not yet").
     """
 
     def __init__(self, cfn: Any, stack_id: str, *, after_event_id: str | None = None,
                  since: datetime | None = None, on_event: Callable[[StackEvent], None] = lambda _e: None,
                  backoff: Backoff = STACK_BACKOFF, sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, started_here: bool = True) -> None:
         self.cfn = cfn
         self.stack_id = stack_id
         self.on_event = on_event
@@ -102,6 +109,8 @@ class StackWatcher:
         self.nested: dict[str, EventReader] = {}  # nested stack id -> reader
         self.active: set[str] = set()  # nested stacks whose last known status is in progress
         self.count = 0
+        self.executed = started_here
+        self.review_since: float | None = None
 
     def _reader(self, stack_id: str) -> EventReader:
         if stack_id not in self.nested:
@@ -131,7 +140,16 @@ class StackWatcher:
         self._read_nested(set(self.active))
         with aws_errors(f"describing stack {self.stack_id}"):
             stack = self.cfn.describe_stacks(StackName=self.stack_id)["Stacks"][0]
-        if not is_terminal(str(stack["StackStatus"])):
+        status = str(stack["StackStatus"])
+        if status == REVIEW_IN_PROGRESS and self.executed:
+            # Executed, but the stack has not left review yet: wait a little, not forever.
+            if self.review_since is None:
+                self.review_since = self.clock()
+            if self.clock() - self.review_since < REVIEW_GRACE_SECONDS:
+                return None
+            raise AwsError(f"{stack['StackName']}: the change set was executed but the stack is still "
+                           f"{REVIEW_IN_PROGRESS} after {REVIEW_GRACE_SECONDS:.0f}s")
+        if not is_terminal(status):
             return None
         # The last events, written between the reads above and the final status, and those of nested
         # stacks that finished since they were last read.

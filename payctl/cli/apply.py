@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from payctl.cli import app, options
+from payctl.errors import PayctlError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -102,9 +103,9 @@ def apply(
     from payctl.ui import stdout
 
     if all_accounts == bool(env):
-        raise typer.BadParameter("name an environment or pass --all-accounts (not both)")
+        raise PayctlError("name an environment or pass --all-accounts (not both)")
     if retry_failed and not all_accounts:
-        raise typer.BadParameter("--retry-failed goes with --all-accounts")
+        raise PayctlError("--retry-failed goes with --all-accounts")
     workspace = options(ctx).aws_workspace()
     progress = _progress(quiet)
     on_event = progress if progress is not None else (lambda _event: None)
@@ -113,7 +114,7 @@ def apply(
     try:
         if all_accounts:
             if plan_file is not None:
-                raise typer.BadParameter("a saved plan applies to one environment")
+                raise PayctlError("a saved plan applies to one environment")
             result = workspace.apply_all_accounts(allow_replace=allowed,
                                                   options=StackSetOptions(retry_failed=retry_failed),
                                                   on_event=on_event, confirm=ask)
@@ -195,7 +196,7 @@ def bootstrap(
     from payctl.ui import stdout
 
     if all_accounts == bool(env):
-        raise typer.BadParameter("name an environment or pass --all-accounts (not both)")
+        raise PayctlError("name an environment or pass --all-accounts (not both)")
     workspace = options(ctx).aws_workspace()
     progress = _progress(quiet)
     on_event = progress if progress is not None else (lambda _event: None)
@@ -231,8 +232,13 @@ def plan_all_accounts(ctx: typer.Context, *, json_output: bool, diff: bool, quie
         sys.stdout.write(dumps(plan))
         sys.stdout.flush()
     else:
-        # Every account's column matters: wider than the terminal rather than cut off.
-        stdout().print(parameters_tables(waves), width=max(stdout().width, 60 + 20 * max(
-            (len(wave.instances) for wave in waves), default=1)))
+        tables = parameters_tables(waves)
+        if stdout().is_terminal:
+            stdout().print(tables)
+        else:  # a file or a pipe: every account's column in full rather than cut to 80 characters
+            from rich.console import Console
+
+            width = 40 + 24 * max((len(wave.instances) for wave in waves), default=1)
+            Console(file=sys.stdout, width=width, soft_wrap=True).print(tables)
         render_plan(plan, stdout(), diff=diff)
     return plan_exit_code(plan)
