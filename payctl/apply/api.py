@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from payctl.apply.bootstrap import Bootstrapper, BootstrapOptions, BootstrapStack
+from payctl.apply.bootstrap import BootstrapOptions, Bootstrapper, BootstrapStack
 from payctl.apply.common import Confirm, ConfirmRequest, refuse_all
 from payctl.apply.events import OnEvent, ignore
 from payctl.apply.protection import check_destructive

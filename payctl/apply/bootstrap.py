@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from payctl.apply.common import (
@@ -136,7 +137,8 @@ class Bootstrapper:
         stacks = [replace(stack, exists_outside=self._outside(stack)) for stack in stacks]
         planned = [(stack, self._propose(stack)) for stack in stacks]
         plan = self._plan(planned)
-        to_run = [(stack, wave) for stack, wave in planned if wave is not None and wave.stack.status != "no-changes"]
+        to_run = [(stack, wave) for stack, wave in planned
+                  if wave is not None and wave.stack.status != "no-changes"]
         protected = tuple(sorted({stack.owner for stack, _ in to_run
                                   if stack.owner in self.by_name and self.by_name[stack.owner].termination_protection}))
         if to_run:
@@ -147,9 +149,9 @@ class Bootstrapper:
                 raise
             finally:
                 if not approved:
-                    for stack, wave in to_run:
-                        discard_change_set(self.cfn(stack), wave.stack.change_set_id, stack.stack_name,
-                                           wave.stack.change_set_type)
+                    for item, proposed in to_run:
+                        discard_change_set(self.cfn(item), proposed.stack.change_set_id, item.stack_name,
+                                           proposed.stack.change_set_type)
             if not approved:
                 raise Refused("bootstrap cancelled: nothing was changed")
         for stack, wave in planned:
@@ -158,7 +160,7 @@ class Bootstrapper:
                                           f"{stack.exists_outside} exists outside the bootstrap stack: left as it is"))
             elif wave is not None and wave.stack.status == "no-changes":
                 self.on_event(StepSkipped(stack.owner, stack.wave, stack.region, stack.stack_name, "no changes"))
-        jobs = [lambda stack=stack, wave=wave: self._execute(stack, wave) for stack, wave in to_run]  # type: ignore[misc]
+        jobs = [partial(self._execute, stack, wave) for stack, wave in to_run]
         futures, interrupted = run_all(jobs, workers=4, stop=self.stop, name="bootstrap")
         if interrupted:
             raise Interrupted("interrupted: payctl stopped watching; CloudFormation keeps going",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -64,7 +64,8 @@ class Stop:
             raise KeyboardInterrupt
 
 
-def run_all(jobs: list[Callable[[], T]], *, workers: int, stop: Stop, name: str) -> tuple[list[Future[T]], bool]:
+def run_all(jobs: Sequence[Callable[[], T]], *, workers: int, stop: Stop,
+            name: str) -> tuple[list[Future[T]], bool]:
     """Run jobs in threads and wait for every one of them. Returns the futures and whether the run
     was interrupted (Ctrl-C in this thread, or a KeyboardInterrupt raised inside a job)."""
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(jobs))), thread_name_prefix=name)

@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from payctl.apply.common import (
@@ -234,7 +235,7 @@ class EnvironmentApplier:
     # -- one wave ------------------------------------------------------------------------------------
     def _run_wave(self, steps: list[WavePlan], named: list[Destructive],
                   pending: list[WavePlan]) -> list[StepResult]:
-        jobs = [lambda step=step: self._run_step(step, named) for step in steps]  # type: ignore[misc]
+        jobs = [partial(self._run_step, step, named) for step in steps]
         futures, interrupted = run_all(jobs, workers=self.options.workers, stop=self.stop,
                                        name=f"apply-{self.env.name}")
         if interrupted:

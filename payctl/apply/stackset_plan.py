@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -111,8 +112,6 @@ class StackSetPlanner:
         if current is not None and current.status != "CURRENT":
             note += f" ({current.status}, last operation {current.detailed_status or 'unknown'}"
             note += f": {current.reason})" if current.reason else ")"
-        from dataclasses import replace
-
         stack = replace(stack, note=(stack.note + "; " if stack.note else "") + note)
         fingerprint = Fingerprint(spec.template_sha256, parameters_sha256(instance.overrides), None,
                                   deployed.stack_id if deployed else None,

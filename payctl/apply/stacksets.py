@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from payctl.apply.common import Stop
@@ -156,9 +157,10 @@ class StackSetApplier:
             jobs: list[tuple[str, tuple[Instance, ...], Callable[[], str]]] = []
             env = self.environments[group[0].environment]
             if action == "update" and index == 0:
-                reached = (first_existing,) if first_existing else ()
-                jobs.append(("UPDATE", reached, lambda: update_stack_set(
-                    self.cfn, self._request(spec, env, parameters), self._targets(reached) if reached else None)))
+                reached: tuple[Instance, ...] = (first_existing,) if first_existing else ()
+                request = self._request(spec, env, parameters)
+                targets = self._targets(reached) if reached else None
+                jobs.append(("UPDATE", reached, partial(update_stack_set, self.cfn, request, targets)))
             for instance in group:
                 current = existing.get(instance.key)
                 if current is None:

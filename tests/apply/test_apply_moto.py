@@ -29,8 +29,8 @@ from payctl.plan.planner import PlanOptions
 
 def _stacks(account: str, region: str) -> dict[str, str]:
     """Top-level stacks of an account and region, by name, with their status."""
-    return {s["StackName"]: s["StackStatus"] for s in client("cloudformation", account, region).describe_stacks()["Stacks"]
-            if "ParentId" not in s}
+    stacks = client("cloudformation", account, region).describe_stacks()["Stacks"]
+    return {s["StackName"]: s["StackStatus"] for s in stacks if "ParentId" not in s}
 
 
 def _pending_change_sets(account: str, region: str) -> list[str]:

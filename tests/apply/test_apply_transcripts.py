@@ -125,7 +125,8 @@ def _failing_update() -> tuple[Events, Events, Events]:
     root.add(5, "Storage", NESTED_TYPE, "UPDATE_FAILED",
              f"Embedded stack {STORAGE} was not successfully updated. Currently in UPDATE_ROLLBACK_IN_PROGRESS "
              "with reason: The following resource(s) failed to update: [AuditLogGroup].", STORAGE)
-    root.stack_event(6, "UPDATE_ROLLBACK_IN_PROGRESS", "The following resource(s) failed to update: [Network, Storage].")
+    root.stack_event(6, "UPDATE_ROLLBACK_IN_PROGRESS",
+                     "The following resource(s) failed to update: [Network, Storage].")
     root.add(7, "Network", NESTED_TYPE, "UPDATE_IN_PROGRESS", physical_id=NETWORK)
     root.add(7, "Storage", NESTED_TYPE, "UPDATE_IN_PROGRESS", physical_id=STORAGE)
     root.add(9, "Network", NESTED_TYPE, "UPDATE_COMPLETE", physical_id=NETWORK)
@@ -275,10 +276,10 @@ def test_a_stack_in_progress_is_refused_with_its_status(root: Path) -> None:
 PROD_FOUNDATION = stack_arn(PROD, US, "payments-prod-001-foundation")
 PROD_FOUNDATION_EU = stack_arn(PROD, EU, "payments-prod-001-foundation")
 PROD_APP = stack_arn(PROD, US, "payments-prod-001-app")
-PROD_NETWORK = {region: stack_arn(PROD, region, "payments-prod-001-foundation-Network-PNET", "0a1b2c3d-0000-4000-8000-0000000000a1")
-                for region in (US, EU)}
-PROD_STORAGE = {region: stack_arn(PROD, region, "payments-prod-001-foundation-Storage-PSTO", "0a1b2c3d-0000-4000-8000-0000000000a2")
-                for region in (US, EU)}
+PROD_NETWORK = {region: stack_arn(PROD, region, "payments-prod-001-foundation-Network-PNET",
+                                  "0a1b2c3d-0000-4000-8000-0000000000a1") for region in (US, EU)}
+PROD_STORAGE = {region: stack_arn(PROD, region, "payments-prod-001-foundation-Storage-PSTO",
+                                  "0a1b2c3d-0000-4000-8000-0000000000a2") for region in (US, EU)}
 PROD_APP_NESTED = stack_arn(PROD, US, "payments-prod-001-app-App-PAPP", "0a1b2c3d-0000-4000-8000-0000000000a3")
 PROD_APP_CS = change_set_arn(PROD, US, "payctl-plan-20260302085500-f00baa")
 

@@ -44,8 +44,8 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def _stacks(account: str, region: str = "us-east-1") -> dict[str, str]:
-    return {s["StackName"]: s["StackStatus"] for s in client("cloudformation", account, region).describe_stacks()["Stacks"]
-            if "ParentId" not in s}
+    stacks = client("cloudformation", account, region).describe_stacks()["Stacks"]
+    return {s["StackName"]: s["StackStatus"] for s in stacks if "ParentId" not in s}
 
 
 def test_an_environment_or_all_accounts_must_be_named(emulator: None, workspace_root: Path, cli: Cli) -> None:

@@ -84,7 +84,8 @@ def test_failed_rollback_continues_skipping_the_named_resource(workspace_root: P
     aws = AwsSession()
     stubs = Stubs(aws)
     us = stubs.cfn[US]
-    failed = stack(FOUNDATION, "UPDATE_ROLLBACK_FAILED", reason="The following resource(s) failed to update: [Storage].")
+    failed = stack(FOUNDATION, "UPDATE_ROLLBACK_FAILED",
+                   reason="The following resource(s) failed to update: [Storage].")
     _survey(stubs, failed)
     history = Events(FOUNDATION)
     history.stack_event(-60, "UPDATE_ROLLBACK_FAILED", "The following resource(s) failed to update: [Storage].")

@@ -155,7 +155,8 @@ def test_failed_operation_lists_the_failed_instance_with_awss_reason(workspace_r
 
 
 def test_service_managed_stack_set_targets_accounts_within_the_ous(workspace_root: Path) -> None:
-    edit(workspace_root / "envs" / "_defaults.yaml", "permissionModel: SELF_MANAGED", "permissionModel: SERVICE_MANAGED")
+    defaults = workspace_root / "envs" / "_defaults.yaml"
+    edit(defaults, "permissionModel: SELF_MANAGED", "permissionModel: SERVICE_MANAGED")
     edit(workspace_root / "envs" / "_defaults.yaml", "callAs: SELF", "callAs: DELEGATED_ADMIN")
     edit(workspace_root / "envs" / "_defaults.yaml", "organizationalUnitIds: []",
          "organizationalUnitIds: [ou-ab12-cdef3456]")
