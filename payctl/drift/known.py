@@ -42,7 +42,8 @@ def last_known_drift(aws: AwsSession, target: Target, stack_ids: Iterable[str]) 
     cfn = aws.client("cloudformation", target)
     found: dict[tuple[str, str], ResourceDrift] = {}
     for stack_id in dict.fromkeys(stack_ids):
-        if describe_stack(cfn, stack_id) is None:
+        info = describe_stack(cfn, stack_id)
+        if info is None or info.is_review:  # gone, or only a CREATE change set: nothing to have drifted
             continue
         for drift in resource_drifts(cfn, stack_id, DRIFTED_FILTERS):
             resource = read_resource(drift)
@@ -79,7 +80,8 @@ def plan_drift_warnings(aws: AwsSession, plan: Plan, environments: Environments)
     for env_plan in plan.environments:
         env = environments[env_plan.environment]
         for wave in env_plan.waves:
-            stacks = [s for s in wave.stack.walk() if s.stack_id and s.changes]
+            # Only stacks that exist and change: a new stack has nothing that could have drifted.
+            stacks = [s for s in wave.stack.walk() if s.stack_id and s.changes and s.status == "update"]
             if not stacks:
                 continue
             target = environment_target(env, wave.region)
