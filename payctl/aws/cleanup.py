@@ -80,13 +80,23 @@ def empty_bucket(s3: Any, bucket: str) -> EmptiedBucket:
     return EmptiedBucket(bucket, versions, markers, aborted)
 
 
+class DeletionDenied(DeploymentFailed):
+    """S3 refused to delete object versions (a bucket policy or Object Lock forbids it)."""
+
+
+def delete_bucket_policy(s3: Any, bucket: str) -> None:
+    with aws_errors(f"deleting the bucket policy of {bucket}"):
+        s3.delete_bucket_policy(Bucket=bucket)
+
+
 def _delete_versions(s3: Any, bucket: str, objects: list[dict[str, str]]) -> None:
     with aws_errors(f"deleting {len(objects)} object versions from {bucket}"):
         response = s3.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
     errors = response.get("Errors", [])
     if errors:
         first = errors[0]
-        raise DeploymentFailed(
+        denied = all(e.get("Code") == "AccessDenied" for e in errors)
+        raise (DeletionDenied if denied else DeploymentFailed)(
             f"emptying s3://{bucket}: {len(errors)} of {len(objects)} deletions failed, e.g. "
             f"{first.get('Key')} ({first.get('VersionId')}): {first.get('Code')}: {first.get('Message')}",
             hint="an Object Lock retention or a bucket policy may forbid the deletion")

@@ -128,7 +128,8 @@ class DriftReport:
         return (*self.stacks, *nested)
 
     def outcomes(self) -> list[Outcome]:
-        found: list[Outcome] = [stack.outcome for stack in self.stacks]
+        """Every verdict: stacks (nested and StackSet instance stacks too), instances, StackSets."""
+        found: list[Outcome] = [stack.outcome for stack in self.all_stacks()]
         for stack_set in self.stack_sets:
             found.append(stack_set.outcome)
             found.extend(instance.outcome for instance in stack_set.instances)

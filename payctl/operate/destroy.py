@@ -400,7 +400,18 @@ def _backup(run: _Run, target: Target, table: TableToKeep) -> Backup:
 
 def _empty(aws: AwsSession, target: Target, buckets: tuple[str, ...], on_event: OnDestroyEvent) -> None:
     for bucket in buckets:
-        emptied = cleanup.empty_bucket(aws.client("s3", target), bucket)
+        s3 = aws.client("s3", target)
+        try:
+            emptied = cleanup.empty_bucket(s3, bucket)
+        except cleanup.DeletionDenied:
+            if not aws.local:
+                raise
+            # The emulator serves plain HTTP, which the platform's TLS-only bucket statements
+            # (aws:SecureTransport false: Deny) refuse; AWS is reached over HTTPS and never needs this.
+            cleanup.delete_bucket_policy(s3, bucket)
+            on_event(DestroyEvent("protection-lifted", f"bucket policy of {bucket} (local emulator: plain HTTP)",
+                                  target.region))
+            emptied = cleanup.empty_bucket(s3, bucket)
         if not emptied.missing:
             on_event(DestroyEvent("bucket-emptied", bucket, target.region,
                                   f"{emptied.versions} versions, {emptied.delete_markers} delete markers"))
@@ -493,7 +504,18 @@ def _delete_instances(run: _Run, plan: DestroyPlan, wave: str, steps: tuple[Dest
         return replace(result, failure=error.message)
     labels = tuple(step.label for step in steps)
     on_event(DestroyEvent("instances-deleted", name, plan.admin.region, f"{len(steps)} instances"))
-    return replace(result, deleted=result.deleted + labels)
+    # The instance stacks are gone: their keys now carry a deletion date.
+    targets = {(step.stack.account_id, step.stack.region): step.stack.target for step in steps}
+    keys = tuple(_dated(aws, key, targets) for key in result.keys)
+    return replace(result, deleted=result.deleted + labels, keys=keys)
+
+
+def _dated(aws: AwsSession, key: ScheduledKey, targets: dict[tuple[str, str], Target]) -> ScheduledKey:
+    account = key.arn.split(":")[4] if key.arn.startswith("arn:") else ""
+    target = targets.get((account, key.region))
+    if key.deletion_date or target is None:
+        return key
+    return _keys_after(aws, target, (key,))[0]
 
 
 def _delete_stack_sets(aws: AwsSession, plan: DestroyPlan, result: DestroyResult,

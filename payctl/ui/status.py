@@ -99,6 +99,9 @@ def status_summary(report: StatusReport) -> Text:
         line.append(f", {failed} failed", style="bold red")
     if missing:
         line.append(f", {missing} not deployed", style="dim")
+    if report.instances:
+        line.append("\ndrift is the StackSet's view, which never includes nested stacks: "
+                    "`payctl drift --all-accounts` checks them", style="dim")
     return line
 
 

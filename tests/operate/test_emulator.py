@@ -154,3 +154,39 @@ def test_local_drift_on_the_platform_reports_a_rule_added_to_the_alb_group(emula
     assert [json.loads(d["actualValue"])["CidrIp"] for d in added] == ["0.0.0.0/0"]
     network = next(s for s in document["stacks"] if s["nestedPath"] == ["Network"] and s["region"] == PRIMARY)
     assert network["outcome"] == "DRIFTED"
+
+
+def test_local_stack_sets_drift_then_destroy_one_environment(emulated: Path) -> None:
+    """Every account through StackSets: drift finds what the StackSets' own detection cannot see (it
+    never looks into nested stacks), and destroying dev's instances keeps the other environments."""
+    state = emulated
+    applied = payctl(state, REPO, "apply", "--all-accounts", "--yes", "--quiet")
+    assert applied.returncode == 0, applied.stderr
+    group = security_group("StackSet-payments-foundation-", "AlbSecurityGroup")  # dev, us-east-1
+    open_ssh(group)
+
+    drift = payctl(state, REPO, "drift", "--all-accounts", "--json")
+    document = json.loads(drift.stdout)
+    foundation = next(s for s in document["stackSets"] if s["stackSetName"] == "payments-foundation")
+    assert foundation["driftStatus"] == "IN_SYNC"  # the StackSet's own view stops at nested stacks
+    [dev] = [i for i in foundation["instances"] if i["environment"] == "dev" and i["region"] == PRIMARY]
+    assert dev["outcome"] == "DRIFTED" and dev["driftOnlyInNestedStacks"]
+    network = next(s for s in dev["stacks"] if s["nestedPath"] == ["Network"])
+    added = [d for r in network["resources"] if r["physicalResourceId"] == group for d in r["propertyDifferences"]]
+    assert [json.loads(d["actualValue"])["FromPort"] for d in added if d["differenceType"] == "ADD"] == [22]
+
+    refused = payctl(state, REPO, "destroy", "--all-accounts", "--yes")
+    assert refused.returncode == 1 and "--i-understand-data-loss" in refused.stderr  # prod is among them
+
+    destroyed = payctl(state, REPO, "destroy", "--all-accounts", "dev", "--yes")
+    assert destroyed.returncode == 0, destroyed.stdout + destroyed.stderr
+    assert "DynamoDB backup of payment-sessions-dev-001 in us-east-1" in destroyed.stdout
+    assert "aws kms cancel-key-deletion --key-id arn:aws:kms:us-east-1:111111111111:key/" in destroyed.stdout
+    status = json.loads(payctl(state, REPO, "status", "--all-accounts", "--json").stdout)
+    environments = {(i["stackSetName"], i["environment"]) for i in status["instances"]}
+    assert ("payments-foundation", "dev") not in environments
+    assert {
+        ("payments-foundation", "staging"),
+        ("payments-foundation", "prod"),
+        ("payments-dr", "prod"),
+    } <= environments
