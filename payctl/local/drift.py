@@ -411,6 +411,8 @@ def normalise_policy(document: Any) -> Any:
     statements = statements if isinstance(statements, list) else [statements]
     normalised = []
     for statement in statements:
+        if statement is None:  # `!If [..., !Ref AWS::NoValue]` inside a list: AWS drops the item
+            continue
         entry = dict(statement)
         for key in ("Action", "NotAction", "Resource", "NotResource"):
             if isinstance(entry.get(key), str):
@@ -448,8 +450,8 @@ def read_role(ctx: ResourceContext) -> Observed:
             for name, document in sorted(role.policies.items())
         ],
     }
-    if role.permissions_boundary:
-        actual["PermissionsBoundary"] = role.permissions_boundary
+    if role.permissions_boundary_arn:  # the template names the policy ARN; moto's property is a dict
+        actual["PermissionsBoundary"] = role.permissions_boundary_arn
     return Observed(actual, frozenset({"/ManagedPolicyArns", "/Policies"}))
 
 

@@ -398,3 +398,34 @@ def test_compare_uses_json_pointers_and_unordered_sets() -> None:
         ("/Tags/0/Value", "NOT_EQUAL"),
         ("/Gone", "REMOVE"),
     ]
+
+
+def test_untouched_role_with_boundary_and_optional_statement_is_in_sync(cf: Any) -> None:
+    template = """
+Conditions:
+  Never: !Equals ["a", "b"]
+Resources:
+  Boundary:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+      PolicyDocument: {Version: "2012-10-17", Statement: [{Effect: Allow, Action: "s3:*", Resource: "*"}]}
+  Bounded:
+    Type: AWS::IAM::Role
+    Properties:
+      PermissionsBoundary: !Ref Boundary
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - {Effect: Allow, Action: s3:GetObject, Resource: "*"}
+              - !If [Never, {Effect: Allow, Action: s3:PutObject, Resource: "*"}, !Ref AWS::NoValue]
+"""
+    cf.create_stack(StackName="bounded", TemplateBody=template)
+    detection = cf.detect_stack_drift(StackName="bounded")["StackDriftDetectionId"]
+    status = cf.describe_stack_drift_detection_status(StackDriftDetectionId=detection)
+    assert status["DetectionStatus"] == "DETECTION_COMPLETE", status
+    assert status["StackDriftStatus"] == "IN_SYNC", cf.describe_stack_resource_drifts(StackName="bounded")
