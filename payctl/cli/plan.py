@@ -77,6 +77,7 @@ def plan(
         from payctl.cli.apply import plan_all_accounts
 
         raise SystemExit(plan_all_accounts(ctx, json_output=json_output, diff=diff, quiet=quiet))
+    from payctl.errors import PayctlError
     from payctl.plan import dumps
     from payctl.plan.events import ignore
     from payctl.plan.planner import PlanOptions
@@ -87,6 +88,12 @@ def plan(
     workspace = aws_workspace(options(ctx))
     progress = ignore if quiet else PlanProgress(stderr())
     result = workspace.plan(names, options=PlanOptions(keep=keep or out is not None), on_event=progress)
+    # Stored drift results only: planning never starts a detection.
+    try:
+        for warning in workspace.drift_warnings(result):
+            stderr().print(f"[yellow]warning:[/yellow] {warning.message}", highlight=False)
+    except PayctlError as error:  # e.g. no permission to read drift results: the plan itself stands
+        stderr().print(f"[yellow]warning:[/yellow] last drift results not read: {error.message}", highlight=False)
     if out is not None:
         out.write_text(dumps(result), encoding="utf-8")
         stderr().print(f"saved the plan to {out}", highlight=False)

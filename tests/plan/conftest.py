@@ -31,7 +31,11 @@ def workspace_root(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def moto_dev(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto in-process, with the default credentials reaching the dev account."""
+    """moto in-process with the emulator's extensions (plan reads stored drift results), and the
+    default credentials reaching the dev account."""
+    from payctl.local import install
+
+    install()
     monkeypatch.setenv("MOTO_ACCOUNT_ID", DEV)
     with mock_aws():
         yield
