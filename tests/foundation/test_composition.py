@@ -110,7 +110,7 @@ def test_missing_lambda_folder_is_an_error(mini_workspace: Path) -> None:
     path = mini_workspace / "stacks" / "app" / "fn.yaml"
     path.write_text(path.read_text().replace("code: fn", "code: nope"))
     assert _error_messages(mini_workspace) == [
-        "stacks/app/fn.yaml:13: Resources.Fn.Metadata.payctl.code: no function folder lambdas/nope"]
+        "stacks/app/fn.yaml:17: Resources.Fn.Metadata.payctl.code: no function folder lambdas/nope"]
 
 
 def test_waves_file_naming_a_missing_folder_is_an_error(mini_workspace: Path) -> None:

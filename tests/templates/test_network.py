@@ -229,8 +229,8 @@ def test_each_tier_admits_only_its_callers() -> None:
     template = network("prod", "us-east-1").template
     container_port = (("Ref", "ContainerPort"),)
     assert ingress_sources(template, "ServiceSecurityGroup") == {(container_port, "AlbSecurityGroup")}
-    assert ingress_sources(template, "DatabaseSecurityGroup") == {
-        (5432, "ServiceSecurityGroup"), (5432, "LambdaSecurityGroup")}
+    # The platform functions run outside the VPC: only the service reaches the database.
+    assert ingress_sources(template, "DatabaseSecurityGroup") == {(5432, "ServiceSecurityGroup")}
     assert ingress_sources(template, "EndpointSecurityGroup") == {
         (443, "ServiceSecurityGroup"), (443, "LambdaSecurityGroup")}
     assert ingress_sources(template, "LambdaSecurityGroup") == set()
