@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,32 @@ if TYPE_CHECKING:
 EXIT_NO_CHANGES = 0
 EXIT_CHANGES = 2
 EXIT_DANGEROUS = 3
+
+
+def _plan_where_deployed(workspace: Workspace, names: list[str] | None, plan_options: Any,
+                         progress: Any) -> Plan:
+    """Plan each environment against what runs: its own stacks, or the StackSet instances
+    `apply --all-accounts` deployed (then the StackSet planner compares them; no change sets)."""
+    from dataclasses import replace
+
+    from payctl.apply.placement import managed_by_stack_sets
+    from payctl.errors import PayctlError
+    from payctl.plan.model import Plan
+
+    wanted = names or workspace.environments.names()
+    waves = [wave.name for wave in workspace.composer.waves]
+    try:
+        in_stack_sets = managed_by_stack_sets(workspace.aws, workspace.environments, waves, wanted)
+    except PayctlError:  # the StackSet admin account is out of these credentials' reach: own stacks only
+        in_stack_sets = set()
+    own = [name for name in wanted if name not in in_stack_sets]
+    plans = [workspace.plan(own, options=plan_options, on_event=progress)] if own else []
+    if in_stack_sets:
+        everything = workspace.plan_all_accounts()
+        plans.append(replace(everything, environments=tuple(
+            e for e in everything.environments if e.environment in in_stack_sets)))
+    return Plan(tuple(e for p in plans for e in p.environments),
+                created_at=max(p.created_at for p in plans), notes=tuple(n for p in plans for n in p.notes))
 
 
 def plan_exit_code(plan: Plan) -> int:
@@ -87,7 +113,7 @@ def plan(
     names = chosen(env, all_envs)
     workspace = aws_workspace(options(ctx))
     progress = ignore if quiet else PlanProgress(stderr())
-    result = workspace.plan(names, options=PlanOptions(keep=keep or out is not None), on_event=progress)
+    result = _plan_where_deployed(workspace, names, PlanOptions(keep=keep or out is not None), progress)
     # Stored drift results only: planning never starts a detection.
     try:
         for warning in workspace.drift_warnings(result):
