@@ -50,7 +50,7 @@ class AwsSession:
         self.endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or None
         self.local = endpoint_url is not None
         self.config = botocore.config.Config(
-            retries={"mode": retry_mode, "max_attempts": max_attempts},  # type: ignore[typeddict-item]
+            retries={"mode": retry_mode, "max_attempts": max_attempts},  # type: ignore[arg-type]
             connect_timeout=10, read_timeout=60, max_pool_connections=32,
         )
         self.event_hooks = event_hooks or []
@@ -64,7 +64,7 @@ class AwsSession:
         key = (service, target.account_id, target.region)
         with self._lock:
             if key not in self._clients:
-                session = self._session_for(target)
+                session: Any = self._session_for(target)  # clients are typed by service name only
                 client = session.client(service, region_name=target.region, config=self.config,
                                         endpoint_url=self.endpoint_url)
                 for event, handler in self.event_hooks:

@@ -34,7 +34,7 @@ def render(
         raise typer.BadParameter("--format must be yaml or json")
     workspace = options(ctx).open_workspace()
     target = out if out.is_absolute() else Path.cwd() / out
-    written = workspace.write(target, chosen(env, all_envs), fmt)  # type: ignore[arg-type]
+    written = workspace.write(target, chosen(env, all_envs), fmt)
     stderr().print(f"wrote {len(written)} files to {out}", highlight=False)
 
 

@@ -72,4 +72,4 @@ def _wave(entry: Any, root: Path, line: int, problems: list[Problem]) -> Wave:
         Import(str(key), str(value["type"]), str(value["path"]))
         for key, value in (entry.get("imports") or {}).items()
     )
-    return Wave(name, regions, tuple(stacks), imports, line)  # type: ignore[arg-type]
+    return Wave(name, regions, tuple(stacks), imports, line)
