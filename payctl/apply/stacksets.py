@@ -51,6 +51,7 @@ from payctl.aws.stacksets import (
     describe_operation,
     describe_stack_instance,
     describe_stack_set,
+    list_operations,
     list_stack_instances,
     operation_results,
     update_stack_instances,
@@ -262,10 +263,14 @@ class StackSetApplier:
         names = {(i.account_id, i.region): i.environment for i in spec.instances}
 
         def check() -> dict[str, OperationInfo] | None:
-            for operation in operations:
-                if operation.info is None or not operation.info.finished:
-                    operation.info = describe_operation(self.cfn, spec.name, operation.operation_id,
-                                                        self.config.call_as)
+            pending = [o for o in operations if o.info is None or not o.info.finished]
+            if len(pending) == 1:
+                pending[0].info = describe_operation(self.cfn, spec.name, pending[0].operation_id,
+                                                     self.config.call_as)
+            elif pending:  # one listing instead of a describe per operation
+                listed = list_operations(self.cfn, spec.name, {o.operation_id for o in pending}, self.config.call_as)
+                for operation in pending:
+                    operation.info = listed.get(operation.operation_id, operation.info)
             for instance in list_stack_instances(self.cfn, spec.name, self.config.call_as):
                 key = (instance.account, instance.region)
                 shown = (instance.detailed_status or instance.status, instance.reason)

@@ -268,6 +268,10 @@ def describe_operation(cfn: Any, name: str, operation_id: str, call_as: str = "S
     with aws_errors(f"describing operation {operation_id} of StackSet {name}"):
         raw = cfn.describe_stack_set_operation(StackSetName=name, OperationId=operation_id,
                                                **_call_as(call_as))["StackSetOperation"]
+    return _operation(raw, operation_id)
+
+
+def _operation(raw: dict[str, Any], operation_id: str = "") -> OperationInfo:
     return OperationInfo(
         operation_id=str(raw.get("OperationId", operation_id)),
         action=str(raw.get("Action", "")),
@@ -275,6 +279,25 @@ def describe_operation(cfn: Any, name: str, operation_id: str, call_as: str = "S
         status_reason=str(raw.get("StatusReason", "") or ""),
         failed_instances=int((raw.get("StatusDetails") or {}).get("FailedStackInstancesCount", 0) or 0),
     )
+
+
+def list_operations(cfn: Any, name: str, wanted: set[str], call_as: str = "SELF") -> dict[str, OperationInfo]:
+    """The named operations as ListStackSetOperations reports them (newest first): one call for many
+    operations instead of a DescribeStackSetOperation each; paging stops once all are found."""
+    found: dict[str, OperationInfo] = {}
+    token: str | None = None
+    with aws_errors(f"listing the operations of StackSet {name}"):
+        while True:
+            arguments: dict[str, Any] = {"StackSetName": name, **_call_as(call_as)}
+            if token:
+                arguments["NextToken"] = token
+            page = cfn.list_stack_set_operations(**arguments)
+            for raw in page.get("Summaries", []):
+                if raw.get("OperationId") in wanted:
+                    found[str(raw["OperationId"])] = _operation(raw)
+            token = page.get("NextToken")
+            if not token or wanted <= set(found):
+                return found
 
 
 def operation_results(cfn: Any, name: str, operation_id: str, call_as: str = "SELF") -> list[InstanceResult]:

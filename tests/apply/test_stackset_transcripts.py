@@ -181,11 +181,15 @@ def test_service_managed_stack_set_targets_accounts_within_the_ous(workspace_roo
                                   "AccountFilterType": "INTERSECTION"},
             "ParameterOverrides": [{"ParameterKey": k, "ParameterValue": v} for k, v in instance.overrides.items()],
             "OperationPreferences": ANY, **delegated})
-    for instance in spec.instances:
-        operation = _operation("SUCCEEDED")
-        operation["StackSetOperation"]["OperationId"] = f"{OPERATION}-{instance.region}"
-        expect(cfn, "describe_stack_set_operation", operation,
-               {"StackSetName": spec.name, "OperationId": f"{OPERATION}-{instance.region}", **delegated})
+    # Two operations outstanding: one ListStackSetOperations answers for both (newest first).
+    summaries = []
+    for instance in reversed(spec.instances):
+        operation = _operation("SUCCEEDED")["StackSetOperation"]
+        summaries.append({"OperationId": f"{OPERATION}-{instance.region}", "Action": "CREATE",
+                          "Status": "SUCCEEDED", "CreationTimestamp": operation["CreationTimestamp"],
+                          "EndTimestamp": operation["EndTimestamp"], "StatusDetails": operation["StatusDetails"],
+                          "OperationPreferences": operation["OperationPreferences"]})
+    expect(cfn, "list_stack_set_operations", {"Summaries": summaries}, {"StackSetName": spec.name, **delegated})
     expect(cfn, "list_stack_instances", {"Summaries": [_summary(DEV, r, "SUCCEEDED") for r in (US, EU)]},
            {"StackSetName": spec.name, **delegated})
     for instance in spec.instances:
