@@ -84,6 +84,17 @@ class DeletionDenied(DeploymentFailed):
     """S3 refused to delete object versions (a bucket policy or Object Lock forbids it)."""
 
 
+def stop_access_logging(s3: Any, bucket: str) -> None:
+    """Turn off server access logging from a bucket about to be deleted: otherwise emptying and
+    deleting it writes log objects into the log bucket after that one was emptied."""
+    with aws_errors(f"turning off access logging of {bucket}"):
+        try:
+            s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={})
+        except ClientError as error:
+            if error_code(error) != "NoSuchBucket":
+                raise
+
+
 def delete_bucket_policy(s3: Any, bucket: str) -> None:
     with aws_errors(f"deleting the bucket policy of {bucket}"):
         s3.delete_bucket_policy(Bucket=bucket)

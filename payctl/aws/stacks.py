@@ -81,6 +81,19 @@ def describe_stack(cfn: Any, name_or_id: str) -> StackInfo | None:
     return _stack_info(stacks[0])
 
 
+def stack_set_instance(cfn: Any, stack_set: str) -> StackInfo | None:
+    """The stack a StackSet instance runs in this account and region (AWS names it
+    `StackSet-<stack set>-<uuid>`), found without access to the StackSet's admin account."""
+    prefix = f"StackSet-{stack_set}-"
+    with aws_errors("listing stacks"):
+        for page in cfn.get_paginator("describe_stacks").paginate():
+            for raw in page["Stacks"]:
+                if raw["StackName"].startswith(prefix) and not raw.get("ParentId") \
+                        and raw["StackStatus"] != "DELETE_COMPLETE":
+                    return _stack_info(raw)
+    return None
+
+
 def deployed_template(cfn: Any, name_or_id: str) -> str:
     """The template as it was submitted (TemplateStage Original), as text.
 

@@ -168,6 +168,11 @@ def destroy(
     if not env and not all_accounts:
         raise Refused("name an environment, or pass --all-accounts")
     workspace = options(ctx).aws_workspace()
+    if env and not all_accounts:  # deployed by `apply --all-accounts`: its StackSet instances go
+        from payctl.apply.placement import managed_by_stack_sets
+
+        waves = [wave.name for wave in workspace.composer.waves]
+        all_accounts = env in managed_by_stack_sets(workspace.aws, workspace.environments, waves, [env])
     plan = (workspace.destroy_plan_all_accounts(env) if all_accounts
             else workspace.environment(env).destroy_plan())
     render_destroy_plan(plan, stdout())

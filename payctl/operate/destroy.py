@@ -399,6 +399,8 @@ def _backup(run: _Run, target: Target, table: TableToKeep) -> Backup:
 
 
 def _empty(aws: AwsSession, target: Target, buckets: tuple[str, ...], on_event: OnDestroyEvent) -> None:
+    for bucket in buckets:  # first, so that emptying one bucket logs nothing into another
+        cleanup.stop_access_logging(aws.client("s3", target), bucket)
     for bucket in buckets:
         s3 = aws.client("s3", target)
         try:

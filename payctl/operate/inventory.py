@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from payctl.aws.session import AwsSession, Target
-from payctl.aws.stacks import StackInfo, describe_stack, nested_stacks
+from payctl.aws.stacks import StackInfo, describe_stack, nested_stacks, stack_set_instance
 from payctl.config import Environment
 from payctl.templates import RenderedSet
 
@@ -87,7 +87,8 @@ def discover(aws: AwsSession, rendered: RenderedSet, *, nested: bool = True, par
     def look(stack: Any) -> DeployedStack:
         target = environment_target(env, stack.region)
         cfn = aws.client("cloudformation", target)
-        info = describe_stack(cfn, stack.stack_name)
+        # The environment's own stack (`apply ENV`), else its StackSet instance (`apply --all-accounts`).
+        info = describe_stack(cfn, stack.stack_name) or stack_set_instance(cfn, f"{env.application}-{stack.wave}")
         root = None
         if info is not None and not info.is_review:
             root = stack_tree(cfn, info) if nested else StackNode((), info)

@@ -158,17 +158,23 @@ def test_replanning_prod_after_the_deployment_shows_no_changes(deployed: AwsSess
 
 def test_a_hand_made_security_group_rule_is_reported_as_drift(deployed: AwsSession, workspace: Path) -> None:
     ec2 = client(deployed, "ec2", "dev", "primary")
+    # The ALB group declares its rules inline; CloudFormation checks only properties a template sets.
     group = next(g for g in ec2.describe_security_groups()["SecurityGroups"]
-                 if g["GroupName"] == f"database-sg-{ENVS['dev'].environment_suffix}")
+                 if g["GroupName"] == f"alb-sg-{ENVS['dev'].environment_suffix}")
     ec2.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[
         {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
     result = payctl(workspace, "--local", "drift", "dev", "--json")
     assert result.returncode == 2, result.stdout[-3000:] + result.stderr[-2000:]
-    assert "SecurityGroupIngress" in result.stdout and "0.0.0.0/0" in result.stdout
+    report = json.loads(result.stdout)
+    differences = [d for stack in report["stacks"] for r in stack.get("resources", [])
+                   for d in r.get("propertyDifferences", []) if r["logicalResourceId"] == "AlbSecurityGroup"]
+    assert [d["differenceType"] for d in differences] == ["ADD"], differences
+    assert differences[0]["propertyPath"].startswith("/SecurityGroupIngress/")
+    assert '"FromPort":22' in differences[0]["actualValue"].replace(" ", "")
 
 
 def test_destroy_removes_dev_completely(deployed: AwsSession, workspace: Path) -> None:
-    result = payctl(workspace, "--local", "destroy", "dev", "--all-accounts", "--yes")
+    result = payctl(workspace, "--local", "destroy", "dev", "--yes")
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     suffix = ENVS["dev"].environment_suffix
     for role in ("primary", "dr"):
