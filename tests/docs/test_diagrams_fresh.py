@@ -22,3 +22,11 @@ def test_committed_diagrams_are_current() -> None:
             if match["body"] != generate(match["args"]):
                 stale.append(f"{path.relative_to(REPO)}: payctl graph {match['args']}")
     assert not stale, "stale diagrams (run `python tests/docs/diagrams.py`):\n" + "\n".join(stale)
+
+
+def test_diagrams_stay_within_what_code_hosts_render() -> None:
+    # Mermaid's defaults, which code hosts keep: maxTextSize 50,000 characters, maxEdges 500.
+    for match in blocks((REPO / "docs/architecture.md").read_text(encoding="utf-8")):
+        body = match["body"]
+        assert len(body) < 50_000, match["args"]
+        assert sum(arrow in line for line in body.splitlines() for arrow in ("-->", "==>", "-.->")) < 500
