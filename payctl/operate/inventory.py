@@ -84,18 +84,23 @@ def discover(aws: AwsSession, rendered: RenderedSet, *, nested: bool = True, par
         for region in dict.fromkeys(stack.region for stack in rendered.stacks):
             aws.verify_account(environment_target(env, region), env.name)
 
-    def look(stack: Any) -> DeployedStack:
+    def look(stack: Any, in_stack_sets: bool = False) -> DeployedStack:
         target = environment_target(env, stack.region)
         cfn = aws.client("cloudformation", target)
-        # The environment's own stack (`apply ENV`), else its StackSet instance (`apply --all-accounts`).
-        info = describe_stack(cfn, stack.stack_name) or stack_set_instance(cfn, f"{env.application}-{stack.wave}")
+        info = (stack_set_instance(cfn, f"{env.application}-{stack.wave}") if in_stack_sets
+                else describe_stack(cfn, stack.stack_name))
         root = None
         if info is not None and not info.is_review:
             root = stack_tree(cfn, info) if nested else StackNode((), info)
         return DeployedStack(env.name, env.account_id, stack.wave, stack.role, stack.region,
                              stack.stack_name, target, root)
 
-    return fan_out(look, list(rendered.stacks), parallel)
+    found = fan_out(look, list(rendered.stacks), parallel)
+    if any(stack.deployed for stack in found):
+        return found
+    # None of the environment's own stacks (`apply ENV`): it may run as StackSet instances
+    # (`apply --all-accounts`), which the account holds as `StackSet-<application>-<wave>-<uuid>`.
+    return fan_out(lambda stack: look(stack, in_stack_sets=True), list(rendered.stacks), parallel)
 
 
 def fan_out(work: Callable[[T], R], items: list[T], parallel: int) -> list[R]:
