@@ -102,11 +102,16 @@ def _register() -> None:
         importlib.import_module(f"payctl.cli.{module}")
 
 
+def _usage_error_class() -> type[Exception]:
+    """click's ClickException as Typer raises it: recent Typer releases ship their own copy of click."""
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 def main() -> None:
     """Entry point: run the app and map errors to exit codes in this one place."""
-    import click
-
     from payctl.errors import PayctlError, ProblemsError
+
+    usage_error = _usage_error_class()
 
     _register()
     debug = "--debug" in sys.argv or os.environ.get("PAYCTL_DEBUG") == "1"
@@ -114,12 +119,12 @@ def main() -> None:
         # Without standalone mode click returns the code of `raise typer.Exit(n)` instead of exiting.
         code = app(standalone_mode=False)
         sys.exit(code if isinstance(code, int) else 0)
-    except click.exceptions.Exit as done:
+    except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click.ClickException as usage:
-        usage.show()
-        sys.exit(usage.exit_code)
-    except click.exceptions.Abort:
+    except usage_error as usage:
+        usage.show()  # type: ignore[attr-defined]
+        sys.exit(usage.exit_code)  # type: ignore[attr-defined]
+    except typer.Abort:
         sys.exit(130)
     except PayctlError as error:
         from rich.markup import escape

@@ -63,3 +63,11 @@ def test_validate_passes_and_second_run_is_cached(mini_workspace: Path) -> None:
     assert first.returncode == 0, first.stdout + first.stderr
     second = payctl("validate", "--all", cwd=mini_workspace)
     assert second.returncode == 0 and "from cache" in second.stderr
+
+
+def test_usage_errors_exit_2_with_the_usage_line(mini_workspace: Path) -> None:
+    missing = payctl("render", cwd=mini_workspace)
+    assert missing.returncode == 2 and "name an environment or pass --all" in missing.stderr
+    unknown = payctl("render", "--bogus", cwd=mini_workspace)
+    assert unknown.returncode == 2 and "No such option: --bogus" in unknown.stderr
+    assert "Traceback" not in missing.stderr + unknown.stderr
