@@ -9,39 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-if __package__:
-    from .checks_ops import (
-        Layer,
-        Scenario,
-        check_containers_hardened,
-        check_log_groups,
-        check_no_retain,
-        check_no_service_linked_roles,
-        check_roles_bounded,
-        check_service_deployment,
-        check_star_resources_explained,
-        props,
-        ref,
-        render_layers,
-        resources,
-    )
-else:  # tests/templates is not a package: pytest put this folder on sys.path
-    from checks_ops import (  # type: ignore[no-redef]
-        Layer,
-        Scenario,
-        check_containers_hardened,
-        check_log_groups,
-        check_no_retain,
-        check_no_service_linked_roles,
-        check_roles_bounded,
-        check_service_deployment,
-        check_star_resources_explained,
-        props,
-        ref,
-        render_layers,
-        resources,
-    )
+from checks_ops import (
+    Layer,
+    Scenario,
+    check_containers_hardened,
+    check_log_groups,
+    check_no_retain,
+    check_no_service_linked_roles,
+    check_roles_bounded,
+    check_service_deployment,
+    check_star_resources_explained,
+    props,
+    ref,
+    render_layers,
+    resources,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIMARY, DR = "us-east-1", "eu-west-1"

@@ -10,49 +10,27 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from checks_data import (
+    LayerInstance,
+    check_aurora_encryption,
+    check_aurora_instances_spread,
+    check_deletion_policies,
+    check_names_carry_suffix,
+    check_no_retain,
+    check_no_wildcard_actions,
+    check_roles_have_boundary,
+    cluster_parameters,
+    engine_version_problems,
+    instances_of,
+    layer_instances,
+    lint_findings,
+    props,
+    resources,
+    ssm_parameters,
+    supports_global_write_forwarding,
+)
 
 from payctl.automation import Workspace
-
-if __package__:
-    from .checks_data import (
-        LayerInstance,
-        check_aurora_encryption,
-        check_aurora_instances_spread,
-        check_deletion_policies,
-        check_names_carry_suffix,
-        check_no_retain,
-        check_no_wildcard_actions,
-        check_roles_have_boundary,
-        cluster_parameters,
-        engine_version_problems,
-        instances_of,
-        layer_instances,
-        lint_findings,
-        props,
-        resources,
-        ssm_parameters,
-        supports_global_write_forwarding,
-    )
-else:  # tests/templates is not a package: pytest put this folder on sys.path
-    from checks_data import (  # type: ignore[no-redef]
-        LayerInstance,
-        check_aurora_encryption,
-        check_aurora_instances_spread,
-        check_deletion_policies,
-        check_names_carry_suffix,
-        check_no_retain,
-        check_no_wildcard_actions,
-        check_roles_have_boundary,
-        cluster_parameters,
-        engine_version_problems,
-        instances_of,
-        layer_instances,
-        lint_findings,
-        props,
-        resources,
-        ssm_parameters,
-        supports_global_write_forwarding,
-    )
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod")

@@ -9,58 +9,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from checks_ops import (
+    Layer,
+    Scenario,
+    alarms,
+    check_alarms_notify,
+    check_alarms_without_unit,
+    check_event_patterns_explicit,
+    check_lambda_functions,
+    check_lambda_targets_permitted,
+    check_log_groups,
+    check_no_retain,
+    check_queues_encrypted,
+    check_roles_bounded,
+    check_star_resources_explained,
+    check_topic_policies_scoped,
+    check_topics_encrypted,
+    environment_variables_read,
+    metric_names,
+    pattern_problems,
+    props,
+    ref,
+    render_layers,
+    resources,
+)
 from ruamel.yaml import YAML
-
-if __package__:
-    from .checks_ops import (
-        Layer,
-        Scenario,
-        alarms,
-        check_alarms_notify,
-        check_alarms_without_unit,
-        check_event_patterns_explicit,
-        check_lambda_functions,
-        check_lambda_targets_permitted,
-        check_log_groups,
-        check_no_retain,
-        check_queues_encrypted,
-        check_roles_bounded,
-        check_star_resources_explained,
-        check_topic_policies_scoped,
-        check_topics_encrypted,
-        environment_variables_read,
-        metric_names,
-        pattern_problems,
-        props,
-        ref,
-        render_layers,
-        resources,
-    )
-else:  # tests/templates is not a package: pytest put this folder on sys.path
-    from checks_ops import (  # type: ignore[no-redef]
-        Layer,
-        Scenario,
-        alarms,
-        check_alarms_notify,
-        check_alarms_without_unit,
-        check_event_patterns_explicit,
-        check_lambda_functions,
-        check_lambda_targets_permitted,
-        check_log_groups,
-        check_no_retain,
-        check_queues_encrypted,
-        check_roles_bounded,
-        check_star_resources_explained,
-        check_topic_policies_scoped,
-        check_topics_encrypted,
-        environment_variables_read,
-        metric_names,
-        pattern_problems,
-        props,
-        ref,
-        render_layers,
-        resources,
-    )
 
 ROOT = Path(__file__).resolve().parents[2]
 PRIMARY, DR = "us-east-1", "eu-west-1"

@@ -12,60 +12,33 @@ from typing import Any
 
 import cfn_flip
 import pytest
+from checks_network import (
+    check_conditional,
+    check_flow_logs_encrypted,
+    check_interface_endpoints,
+    check_nacls,
+    check_no_default_egress,
+    check_no_retain,
+    check_open_ingress,
+    check_roles,
+    check_rule_descriptions,
+    check_subnet_cidrs,
+    check_subnets_span_azs,
+    check_vpc_cidr_from_parameter,
+    endpoints,
+    ingress_sources,
+    nacl_allowed,
+    nacl_of_subnets,
+    props,
+    ref,
+    resources,
+    ssm_exports,
+    subnet_cidr_expr,
+    subnets_by_tier,
+)
 from ruamel.yaml import YAML
 
 from payctl.automation import Workspace
-
-if __package__:
-    from .checks_network import (
-        check_conditional,
-        check_flow_logs_encrypted,
-        check_interface_endpoints,
-        check_nacls,
-        check_no_default_egress,
-        check_no_retain,
-        check_open_ingress,
-        check_roles,
-        check_rule_descriptions,
-        check_subnet_cidrs,
-        check_subnets_span_azs,
-        check_vpc_cidr_from_parameter,
-        endpoints,
-        ingress_sources,
-        nacl_allowed,
-        nacl_of_subnets,
-        props,
-        ref,
-        resources,
-        ssm_exports,
-        subnet_cidr_expr,
-        subnets_by_tier,
-    )
-else:  # tests/templates is not a package: pytest put this folder on sys.path
-    from checks_network import (  # type: ignore[no-redef]
-        check_conditional,
-        check_flow_logs_encrypted,
-        check_interface_endpoints,
-        check_nacls,
-        check_no_default_egress,
-        check_no_retain,
-        check_open_ingress,
-        check_roles,
-        check_rule_descriptions,
-        check_subnet_cidrs,
-        check_subnets_span_azs,
-        check_vpc_cidr_from_parameter,
-        endpoints,
-        ingress_sources,
-        nacl_allowed,
-        nacl_of_subnets,
-        props,
-        ref,
-        resources,
-        ssm_exports,
-        subnet_cidr_expr,
-        subnets_by_tier,
-    )
 
 ROOT = Path(__file__).resolve().parents[2]
 

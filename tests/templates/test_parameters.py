@@ -9,37 +9,21 @@ from typing import Any
 
 import cfn_flip
 import pytest
+from checks_security import (
+    Context,
+    as_list,
+    check_no_retain,
+    check_ssm_names,
+    check_subtree_read_policy,
+    parameter_arn,
+    policy_reads,
+    resolved_resources,
+    ssm_parameters,
+    statements,
+    with_defaults,
+)
 
 from payctl.automation import Workspace
-
-if __package__:
-    from .checks_security import (
-        Context,
-        as_list,
-        check_no_retain,
-        check_ssm_names,
-        check_subtree_read_policy,
-        parameter_arn,
-        policy_reads,
-        resolved_resources,
-        ssm_parameters,
-        statements,
-        with_defaults,
-    )
-else:  # tests/templates is not a package: pytest put this folder on sys.path
-    from checks_security import (  # type: ignore[no-redef]
-        Context,
-        as_list,
-        check_no_retain,
-        check_ssm_names,
-        check_subtree_read_policy,
-        parameter_arn,
-        policy_reads,
-        resolved_resources,
-        ssm_parameters,
-        statements,
-        with_defaults,
-    )
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod")

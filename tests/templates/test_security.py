@@ -11,55 +11,31 @@ from typing import Any
 
 import cfn_flip
 import pytest
+from checks_security import (
+    Context,
+    as_list,
+    boundary_exemptions,
+    boundary_verdict,
+    check_key_policy_least_privilege,
+    check_keys_rotate,
+    check_no_retain,
+    check_roles_have_boundary,
+    check_wildcards_explained,
+    identity_policies,
+    policy_size,
+    principals,
+    props,
+    resolve,
+    resolved_resources,
+    resources,
+    ssm_parameters,
+    statements,
+    with_defaults,
+)
 from ruamel.yaml import YAML
 
 from payctl.automation import Workspace
 from payctl.config.parameters import artifact_bucket
-
-if __package__:
-    from .checks_security import (
-        Context,
-        as_list,
-        boundary_exemptions,
-        boundary_verdict,
-        check_key_policy_least_privilege,
-        check_keys_rotate,
-        check_no_retain,
-        check_roles_have_boundary,
-        check_wildcards_explained,
-        identity_policies,
-        policy_size,
-        principals,
-        props,
-        resolve,
-        resolved_resources,
-        resources,
-        ssm_parameters,
-        statements,
-        with_defaults,
-    )
-else:  # tests/templates is not a package: pytest put this folder on sys.path
-    from checks_security import (  # type: ignore[no-redef]
-        Context,
-        as_list,
-        boundary_exemptions,
-        boundary_verdict,
-        check_key_policy_least_privilege,
-        check_keys_rotate,
-        check_no_retain,
-        check_roles_have_boundary,
-        check_wildcards_explained,
-        identity_policies,
-        policy_size,
-        principals,
-        props,
-        resolve,
-        resolved_resources,
-        resources,
-        ssm_parameters,
-        statements,
-        with_defaults,
-    )
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN_ACCOUNT = "444444444444"

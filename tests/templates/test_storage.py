@@ -10,54 +10,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from checks_data import (
+    LayerInstance,
+    as_list,
+    bucket_policies,
+    check_buckets,
+    check_deletion_policies,
+    check_global_tables,
+    check_names_carry_suffix,
+    check_no_retain,
+    check_no_wildcard_actions,
+    check_replication,
+    check_roles_have_boundary,
+    iam_statements,
+    layer_instances,
+    lifecycle_problems,
+    lint_findings,
+    props,
+    resources,
+    schema_mismatches,
+    ssm_parameters,
+)
 from ruamel.yaml import YAML
 
 from payctl.automation import Workspace
-
-if __package__:
-    from .checks_data import (
-        LayerInstance,
-        as_list,
-        bucket_policies,
-        check_buckets,
-        check_deletion_policies,
-        check_global_tables,
-        check_names_carry_suffix,
-        check_no_retain,
-        check_no_wildcard_actions,
-        check_replication,
-        check_roles_have_boundary,
-        iam_statements,
-        layer_instances,
-        lifecycle_problems,
-        lint_findings,
-        props,
-        resources,
-        schema_mismatches,
-        ssm_parameters,
-    )
-else:  # tests/templates is not a package: pytest put this folder on sys.path
-    from checks_data import (  # type: ignore[no-redef]
-        LayerInstance,
-        as_list,
-        bucket_policies,
-        check_buckets,
-        check_deletion_policies,
-        check_global_tables,
-        check_names_carry_suffix,
-        check_no_retain,
-        check_no_wildcard_actions,
-        check_replication,
-        check_roles_have_boundary,
-        iam_statements,
-        layer_instances,
-        lifecycle_problems,
-        lint_findings,
-        props,
-        resources,
-        schema_mismatches,
-        ssm_parameters,
-    )
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("dev", "staging", "prod")
