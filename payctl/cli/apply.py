@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from payctl.cli import app, options
-from payctl.errors import PayctlError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -103,9 +102,9 @@ def apply(
     from payctl.ui import stdout
 
     if all_accounts == bool(env):
-        raise PayctlError("name an environment or pass --all-accounts (not both)")
+        raise typer.BadParameter("name an environment or pass --all-accounts (not both)")
     if retry_failed and not all_accounts:
-        raise PayctlError("--retry-failed goes with --all-accounts")
+        raise typer.BadParameter("--retry-failed goes with --all-accounts")
     workspace = options(ctx).aws_workspace()
     progress = _progress(quiet)
     on_event = progress if progress is not None else (lambda _event: None)
@@ -114,7 +113,7 @@ def apply(
     try:
         if all_accounts:
             if plan_file is not None:
-                raise PayctlError("a saved plan applies to one environment")
+                raise typer.BadParameter("a saved plan applies to one environment")
             result = workspace.apply_all_accounts(allow_replace=allowed,
                                                   options=StackSetOptions(retry_failed=retry_failed),
                                                   on_event=on_event, confirm=ask)
@@ -196,7 +195,7 @@ def bootstrap(
     from payctl.ui import stdout
 
     if all_accounts == bool(env):
-        raise PayctlError("name an environment or pass --all-accounts (not both)")
+        raise typer.BadParameter("name an environment or pass --all-accounts (not both)")
     workspace = options(ctx).aws_workspace()
     progress = _progress(quiet)
     on_event = progress if progress is not None else (lambda _event: None)

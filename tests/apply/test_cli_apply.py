@@ -50,9 +50,9 @@ def _stacks(account: str, region: str = "us-east-1") -> dict[str, str]:
 
 def test_an_environment_or_all_accounts_must_be_named(emulator: None, workspace_root: Path, cli: Cli) -> None:
     code, _out, err = cli(workspace_root, "apply")
-    assert code == 1 and "name an environment or pass --all-accounts" in err
+    assert code == 2 and "name an environment or pass --all-accounts" in err  # a usage error
     code, _out, err = cli(workspace_root, "apply", "dev", "--retry-failed")
-    assert code == 1 and "--retry-failed goes with --all-accounts" in err
+    assert code == 2 and "--retry-failed goes with --all-accounts" in err
 
 
 def test_without_a_terminal_apply_needs_yes(emulator: None, workspace_root: Path, cli: Cli) -> None:
