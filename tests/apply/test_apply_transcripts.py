@@ -21,7 +21,7 @@ from payctl.apply.protection import lifted_policy, protective_policy
 from payctl.apply.stacks import ApplyOptions, EnvironmentApplier
 from payctl.automation import Workspace
 from payctl.aws.session import AwsSession, Target
-from payctl.errors import DeploymentFailed, Interrupted, StackBusy
+from payctl.errors import DeploymentFailed, Interrupted, StackBusy, StalePlan
 from payctl.plan.model import (
     Danger,
     EnvironmentPlan,
@@ -393,3 +393,29 @@ def test_stack_policies_deny_replacing_and_deleting_data_stores() -> None:
     lifted = lifted_policy(("SessionTable",))["Statement"][1]
     # A Deny overrides any Allow: the named resource is taken out of the Deny instead.
     assert lifted["NotResource"] == ["LogicalResourceId/SessionTable"] and "Resource" not in lifted
+
+
+def test_saved_plan_is_stale_when_a_stack_was_updated_since(root: Path) -> None:
+    aws = AwsSession()
+    applier = _applier(root, "dev", aws, [])
+    stubs = Stubs(aws, DEV)
+    us, eu = stubs.cfn(US), stubs.cfn(EU)
+    for stubber, stack_id, name in ((us, DEV_FOUNDATION, "payments-dev-001-foundation"),
+                                    (eu, DEV_FOUNDATION_EU, "payments-dev-001-foundation"),
+                                    (us, DEV_APP, "payments-dev-001-app")):
+        expect(stubber, "describe_stacks", describe_stacks(stack(stack_id, "UPDATE_COMPLETE", updated=UPDATED)),
+               {"StackName": name})
+    # Someone applied the eu-west-1 foundation after the plan was saved.
+    expect(us, "describe_stacks", describe_stacks(stack(DEV_FOUNDATION, "UPDATE_COMPLETE", updated=UPDATED)),
+           {"StackName": "payments-dev-001-foundation"})
+    expect(eu, "describe_stacks", describe_stacks(stack(DEV_FOUNDATION_EU, "UPDATE_COMPLETE", updated=at(-60))),
+           {"StackName": "payments-dev-001-foundation"})
+    expect(us, "describe_stacks", describe_stacks(stack(DEV_APP, "UPDATE_COMPLETE", updated=UPDATED)),
+           {"StackName": "payments-dev-001-app"})
+
+    with pytest.raises(StalePlan) as stale:
+        applier.apply(_dev_plan(applier))
+
+    assert "dev/foundation/eu-west-1: deployed stack's last change changed since the plan" in stale.value.message
+    assert "foundation/us-east-1" not in stale.value.message
+    stubs.done()  # read only: no change set executed, none deleted (the saved plan can be made again)
