@@ -25,11 +25,16 @@ def _schemas_dir() -> Path:
 
 @cache
 def _type_index() -> dict[str, str]:
-    source = (_schemas_dir() / "providers" / "us_east_1.py").read_text(encoding="utf-8")
-    tree = ast.parse(source)
+    """Resource type -> schema file digest. cfn-lint keeps this index as JSON (newer releases)
+    or as a Python module holding a `types` dict (older ones)."""
+    providers = _schemas_dir() / "providers"
+    as_json = providers / "us-east-1.json"
+    if as_json.is_file():
+        return dict(json.loads(as_json.read_text(encoding="utf-8")))
+    tree = ast.parse((providers / "us_east_1.py").read_text(encoding="utf-8"))
     for statement in tree.body:
         if isinstance(statement, ast.AnnAssign) and getattr(statement.target, "id", "") == "types":
-            return dict(ast.literal_eval(statement.value))  # type: ignore[arg-type]
+            return dict(ast.literal_eval(statement.value))
     raise RuntimeError("cfn-lint schema index has an unexpected layout")
 
 
