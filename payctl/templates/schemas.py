@@ -33,7 +33,8 @@ def _type_index() -> dict[str, str]:
         return dict(json.loads(as_json.read_text(encoding="utf-8")))
     tree = ast.parse((providers / "us_east_1.py").read_text(encoding="utf-8"))
     for statement in tree.body:
-        if isinstance(statement, ast.AnnAssign) and getattr(statement.target, "id", "") == "types":
+        if isinstance(statement, ast.AnnAssign) and getattr(statement.target, "id", "") == "types" \
+                and statement.value is not None:
             return dict(ast.literal_eval(statement.value))
     raise RuntimeError("cfn-lint schema index has an unexpected layout")
 
