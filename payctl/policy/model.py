@@ -73,7 +73,7 @@ class Context:
             return False
         file, _ = template.template.origin("Resources", resource)
         lines = self.source_lines(file)
-        return any(WHY in item for item in _statement_lines(lines, int(line)))
+        return any(WHY in item for item in statement_lines(lines, int(line)))
 
     # -- the environment -------------------------------------------------------------------------
     @cached_property
@@ -126,7 +126,7 @@ class Context:
                 yield template, logical_id, resource
 
 
-def _statement_lines(lines: list[str], first: int) -> list[str]:
+def statement_lines(lines: list[str], first: int) -> list[str]:
     """The comment block right above a mapping starting at 0-based line `first`, and the
     mapping's own lines (until the indentation falls back)."""
     if not 0 <= first < len(lines):

@@ -20,6 +20,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from payctl.policy.model import statement_lines  # the product's reading of a `# why:` comment
+
 Template = Mapping[str, Any]
 
 NO_VALUE = object()  # what `Ref AWS::NoValue` resolves to; dropped from lists and maps
@@ -448,33 +450,10 @@ def source_statements(path: Path, root: Path | None = None) -> list[SourceStatem
                 actions=tuple(_plain(node["Action"])),
                 resource_star="*" in _plain(node.get("Resource", "")),
                 has_principal="Principal" in node,
-                explained=any(WHY in line for line in _statement_lines(lines, first)),
+                explained=any(WHY in line for line in statement_lines(lines, first)),
             )
         )
     return found
-
-
-def _statement_lines(lines: list[str], first: int) -> list[str]:
-    """The comment block right above a statement, and the statement's own lines."""
-    indent = len(lines[first]) - len(lines[first].lstrip(" -"))
-    above = []
-    index = first - 1
-    while index >= 0 and lines[index].strip().startswith("#"):
-        above.append(lines[index])
-        index -= 1
-    body = [lines[first]]
-    index = first + 1
-    while index < len(lines):
-        stripped = lines[index].strip()
-        current = len(lines[index]) - len(lines[index].lstrip(" "))
-        if stripped and not stripped.startswith("#") and current < indent:
-            break
-        body.append(lines[index])
-        index += 1
-    # A trailing comment block belongs to whatever follows, not to this statement.
-    while len(body) > 1 and (not body[-1].strip() or body[-1].strip().startswith("#")):
-        body.pop()
-    return above + body
 
 
 def check_wildcards_explained(paths: Iterable[Path], root: Path | None = None) -> list[str]:
