@@ -199,12 +199,18 @@ def code_fingerprint() -> str:
     return digest.hexdigest()
 
 
+# Where the README's install step puts checkov: its own environment beside the checkout, since
+# checkov pins an older boto3 than payctl needs.
+SCANNER_ENVIRONMENT = Path(__file__).resolve().parents[2] / ".venv-scanner" / "bin" / "checkov"
+
+
 def scanner_command() -> list[str] | None:
-    """How to run checkov here (PAYCTL_CHECKOV, else `checkov` on PATH), or None."""
+    """How to run checkov here (PAYCTL_CHECKOV, else `checkov` on PATH, else the checkout's
+    .venv-scanner), or None."""
     configured = os.environ.get("PAYCTL_CHECKOV")
     if configured:
         return [configured] if Path(configured).is_file() else None
-    found = shutil.which("checkov")
+    found = shutil.which("checkov") or (str(SCANNER_ENVIRONMENT) if SCANNER_ENVIRONMENT.is_file() else None)
     return [found] if found else None
 
 
