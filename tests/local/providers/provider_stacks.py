@@ -46,28 +46,18 @@ class Stacks:
             template["Outputs"] = {key: {"Value": value} for key, value in outputs.items()}
         return json.dumps(template)
 
-    def create(
-        self,
-        name: str,
-        resources: dict[str, Any],
-        outputs: dict[str, Any] | None = None,
-        region: str | None = None,
-    ) -> dict[str, str]:
-        cfn = self.client("cloudformation", region)
-        cfn.create_stack(
-            StackName=name, TemplateBody=self._body(resources, outputs), Capabilities=["CAPABILITY_NAMED_IAM"]
-        )
-        return self.outputs(name, region)
+    def create(self, name: str, resources: dict[str, Any], outputs: dict[str, Any] | None = None,
+               region: str | None = None) -> dict[str, str]:
+        return self._submit("create_stack", name, resources, outputs, region)
 
-    def update(
-        self,
-        name: str,
-        resources: dict[str, Any],
-        outputs: dict[str, Any] | None = None,
-        region: str | None = None,
-    ) -> dict[str, str]:
+    def update(self, name: str, resources: dict[str, Any], outputs: dict[str, Any] | None = None,
+               region: str | None = None) -> dict[str, str]:
+        return self._submit("update_stack", name, resources, outputs, region)
+
+    def _submit(self, action: str, name: str, resources: dict[str, Any], outputs: dict[str, Any] | None,
+                region: str | None) -> dict[str, str]:
         cfn = self.client("cloudformation", region)
-        cfn.update_stack(
+        getattr(cfn, action)(
             StackName=name, TemplateBody=self._body(resources, outputs), Capabilities=["CAPABILITY_NAMED_IAM"]
         )
         return self.outputs(name, region)
